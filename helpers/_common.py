@@ -19,6 +19,7 @@ __all__ = [
     "demo_banner",
     "warn_demo",
     "stable_hash",
+    "kagglehub_cached",
 ]
 
 
@@ -95,3 +96,24 @@ def stable_hash(*items: object) -> str:
         h.update(repr(item).encode())
         h.update(b"\0")
     return h.hexdigest()[:16]
+
+
+def kagglehub_cached(handle: str) -> Path | None:
+    """Folder of a *versioned* kagglehub dataset handle if kagglehub's cache holds it complete, else ``None``.
+
+    Never touches the network (an unversioned handle is not looked up: it would need the Kaggle API).
+    """
+    try:
+        from kagglehub import cache
+        from kagglehub.handle import parse_dataset_handle
+
+        h = parse_dataset_handle(handle)
+        if not h.is_versioned():
+            return None
+        if hasattr(cache, "Cache"):  # kagglehub >= 0.4
+            found = cache.Cache().load_from_cache(h)
+        else:  # older kagglehub
+            found = cache.load_from_cache(h)
+    except Exception:
+        return None
+    return Path(found) if found else None

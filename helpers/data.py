@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._common import DataError, cache_dir, demo_forced, repo_data_dir, stable_hash, warn_demo
+from ._common import DataError, cache_dir, demo_forced, kagglehub_cached, repo_data_dir, stable_hash, warn_demo
 
 __all__ = [
     "PATCH_SIZE",
@@ -372,11 +372,17 @@ def subsample(
             fracs = {lab: target / c for lab, c in counts.items()}
             _keep_fraction(lambda key, n: int(np.ceil(n * fracs[key[1]] - 1e-9)))
     if max_patches is not None and keep.sum() > max_patches:
-        frac = max_patches / keep.sum()
-        _keep_fraction(lambda key, n: int(np.floor(n * frac)) or (1 if rank_key[groups[key][0]] < frac else 0))
+        # Largest-remainder allocation: every (patient, class) group gets its share, the total is exact.
+        keys = list(groups)
+        sizes = np.array([keep[groups[k]].sum() for k in keys], dtype=float)
+        quota = sizes * max_patches / sizes.sum()
+        alloc = np.floor(quota).astype(int)
+        short = max_patches - alloc.sum()
+        order = np.lexsort((rng.random(len(keys)), -(quota - alloc)))
+        alloc[order[:short]] += 1
+        quotas = dict(zip(keys, alloc))
+        _keep_fraction(lambda key, n: int(quotas[key]))
     idx = np.flatnonzero(keep)
-    if max_patches is not None and len(idx) > max_patches:
-        idx = np.sort(rng.choice(idx, size=max_patches, replace=False))
     out = table.iloc[idx].reset_index(drop=True)
     out.attrs = dict(table.attrs)
     return out
@@ -454,15 +460,7 @@ class IDCData:
 
 def _kagglehub_cached() -> Path | None:
     """Path of the pinned Kaggle data set if kagglehub's cache already holds it (no network)."""
-    try:
-        from kagglehub import cache
-        from kagglehub.handle import parse_dataset_handle
-
-        h = parse_dataset_handle(f"{KAGGLE_IDC_HANDLE}/versions/{KAGGLE_IDC_VERSION}")
-        found = cache.load_from_cache(h)
-    except Exception:
-        return None
-    return Path(found) if found else None
+    return kagglehub_cached(f"{KAGGLE_IDC_HANDLE}/versions/{KAGGLE_IDC_VERSION}")
 
 
 def download_idc() -> Path:
