@@ -234,7 +234,7 @@ def read_patch(path, on_small: str = "pad") -> np.ndarray | None:
     from PIL import Image
 
     with Image.open(path) as im:
-        arr = np.asarray(im.convert("RGB"))
+        arr = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
     if arr.shape[:2] == (PATCH_SIZE, PATCH_SIZE):
         return arr
     if on_small == "drop":
