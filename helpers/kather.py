@@ -41,7 +41,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-from ._common import DataError, cache_dir, demo_forced, repo_data_dir, stable_hash, warn_demo
+from ._common import DataError, cache_dir, demo_forced, kagglehub_cached, repo_data_dir, stable_hash, warn_demo
 
 __all__ = [
     "CLASS_NAMES",
@@ -60,6 +60,11 @@ __all__ = [
     "kather_status_info",
     "demo_kather_dir",
     "download_kather",
+    "tile_predictions",
+    "top_confusions",
+    "plot_tile_patches",
+    "plot_validation_curve",
+    "plot_confusion_examples",
     "main",
 ]
 
@@ -102,8 +107,8 @@ _FOLDER_RE = re.compile(r"^(\d{1,2})_([A-Za-z]+)$")
 _NAME_RE = re.compile(
     r"^(?:[0-9A-Fa-f]+_)?(?P<image>(?P<slide>.+?-\d+)(?:_[^.]*)?)\.tiff?_Row_(?P<row>\d+)_Col_(?P<col>\d+)"
 )
-_DEMO_VERSION = 1
-DEMO_PER_CLASS = 12  # demo tiles per class made when no real data is found
+_DEMO_VERSION = 2
+DEMO_PER_CLASS = 6  # demo tiles per class made when no real data is found
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,7 +125,9 @@ class KatherData:
     labels : int64 array (n,), index into ``class_names``
     class_names : the eight class names, ``CLASS_NAMES``
     tile_ids : int64 array (n,), one id per source tile; sub-patches cut from one tile share it.
-        Use as ``groups`` for GroupKFold / GroupShuffleSplit.
+        Use as ``groups`` for GroupKFold / GroupShuffleSplit. For data from
+        :func:`load_kather` the id is the tile's row in the tile-level data (0 .. n_tiles-1), so
+        ``tiles.labels[tile_id]`` is the tile's label.
     slide_ids : array of str (n,), the slide a tile was cut from (``CRC-Prim-HE-07``); a
         coarser, patient-like grouping.
     table : DataFrame aligned with ``images``: path, folder, class_name, label, tile_id,
@@ -274,6 +281,11 @@ def index_kather(root: str | os.PathLike) -> pd.DataFrame:
     if not root_in.exists():
         raise DataError(f"Kather data folder {root_in} does not exist. {HOW_TO_GET}")
     tile_root = locate_tile_root(root_in)
+    if tile_root is None and root_in.is_file():
+        raise DataError(
+            f"{root_in} is a file, not a folder"
+            + (" — unzip it first and give the folder." if root_in.suffix.lower() == ".zip" else ".")
+        )
     if tile_root is None:
         raise DataError(
             f"No Kather class folders ({CLASS_FOLDERS[0]} ... {CLASS_FOLDERS[-1]}) found under "
@@ -487,17 +499,7 @@ def _prepared_root() -> Path | None:
 
 def _kagglehub_cached_root() -> Path | None:
     """The pinned kagglehub download if it is already in the kagglehub cache (no network)."""
-    try:
-        from kagglehub import cache
-        from kagglehub.handle import parse_dataset_handle
-
-        handle = parse_dataset_handle(KAGGLE_HANDLE)
-        if hasattr(cache, "Cache"):  # kagglehub >= 0.4
-            found = cache.Cache().load_from_cache(handle)
-        else:  # kagglehub 0.3
-            found = cache.load_from_cache(handle)
-    except Exception:  # noqa: BLE001
-        return None
+    found = kagglehub_cached(KAGGLE_HANDLE)
     return locate_tile_root(found) if found else None
 
 
@@ -819,9 +821,10 @@ def _to_rgb(hema, eosin, rng, background=(0.02, 0.03, 0.02), blur=0.6):
     hema = gaussian_filter(np.clip(hema, 0, None), blur)
     eosin = gaussian_filter(np.clip(eosin, 0, None), blur)
     # per-tile stain variation (batch effects between slides)
-    hv = _H * rng.uniform(0.9, 1.1, 3)
-    ev = _E * rng.uniform(0.9, 1.1, 3)
-    od = hema[..., None] * hv + eosin[..., None] * ev + np.asarray(background)
+    hv = _H * rng.uniform(0.85, 1.15, 3)
+    ev = _E * rng.uniform(0.85, 1.15, 3)
+    strength = rng.uniform(0.75, 1.25)  # staining intensity differs from slide to slide
+    od = strength * (hema[..., None] * hv + eosin[..., None] * ev) + np.asarray(background)
     rgb = 255.0 * np.exp(-od)
     rgb += rng.normal(0, 2.0, rgb.shape)
     return np.clip(rgb, 0, 255).astype(np.uint8)
@@ -952,6 +955,176 @@ def make_demo_kather(root: str | os.PathLike, n_per_class: int = 12, *, size: in
 
 
 # --------------------------------------------------------------------------------------------
+# analysis and figures for the multi-class notebook
+
+
+def tile_predictions(proba: np.ndarray, tile_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tile-level predictions from patch-level class probabilities.
+
+    Parameters
+    ----------
+    proba : float array (n_patches, n_classes), e.g. ``model.predict_proba(X)`` (or any
+        per-class scores, such as ``decision_function``)
+    tile_ids : int array (n_patches,), the tile each patch was cut from
+
+    Returns
+    -------
+    tiles : int array (m,), the distinct tile ids, sorted
+    pred : int array (m,), per tile the class with the highest mean probability (score) over
+        its patches
+    """
+    proba = np.asarray(proba, dtype=float)
+    tile_ids = np.asarray(tile_ids)
+    tiles, inv = np.unique(tile_ids, return_inverse=True)
+    sums = np.zeros((len(tiles), proba.shape[1]))
+    np.add.at(sums, inv, proba)
+    return tiles, sums.argmax(1)
+
+
+def top_confusions(y_true, y_pred, class_names: Sequence[str] = CLASS_NAMES, k: int = 5
+                   ) -> pd.DataFrame:
+    """The ``k`` most frequent mistakes, as a DataFrame.
+
+    Columns: true, predicted (class names), n (count), share_of_true (n / number of items of the
+    true class). Sorted by share_of_true, then n; only pairs with n > 0.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    n_cls = len(class_names)
+    cm = confusion_matrix(y_true, y_pred, labels=list(range(n_cls)))
+    support = cm.sum(1)
+    rows = [
+        {"true": class_names[i], "predicted": class_names[j], "n": int(cm[i, j]),
+         "share_of_true": cm[i, j] / support[i]}
+        for i in range(n_cls) for j in range(n_cls) if i != j and cm[i, j] > 0
+    ]
+    df = pd.DataFrame(rows, columns=["true", "predicted", "n", "share_of_true"])
+    return df.sort_values(["share_of_true", "n"], ascending=False).head(k).reset_index(drop=True)
+
+
+def plot_tile_patches(tile: np.ndarray, size: int = 50, *, title: str | None = None):
+    """One tile with the grid of its sub-patches drawn on it, next to the patches themselves.
+
+    tile : uint8 (H, W, 3). Returns the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    patches, _, _ = cut_patches(tile[None], size)
+    h, w = tile.shape[:2]
+    ny, nx = h // size, w // size
+    fig = plt.figure(figsize=(7.5, 3.4), layout="constrained")
+    sub = fig.subfigures(1, 2, width_ratios=[1, 1])
+    ax = sub[0].subplots()
+    ax.imshow(tile)
+    for k in range(1, ny):
+        ax.axhline(k * size - 0.5, color="yellow", lw=1.5)
+    for k in range(1, nx):
+        ax.axvline(k * size - 0.5, color="yellow", lw=1.5)
+    ax.set_title(f"one tile ({h}x{w} px)")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    axes = sub[1].subplots(ny, nx, squeeze=False)
+    for i, a in enumerate(axes.ravel()):
+        a.imshow(patches[i])
+        a.set_xticks([])
+        a.set_yticks([])
+    sub[1].suptitle(f"{len(patches)} patches of {size}x{size} px, one group")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_validation_curve(param_values, train_scores, val_scores, *, xlabel: str,
+                          ylabel: str = "balanced accuracy", log: bool = True, ax=None,
+                          title: str | None = None, chosen=None):
+    """Mean +- std of training and validation scores against a hyperparameter.
+
+    param_values : sequence of numbers (m,); train_scores, val_scores : arrays (m, n_folds)
+    as returned by :func:`sklearn.model_selection.validation_curve`. ``chosen``: the value to
+    mark (default: the best mean validation score). Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 3.6), layout="constrained")
+    else:
+        fig = ax.figure
+    x = np.asarray(param_values, dtype=float)
+    for scores, name, color in ((train_scores, "training", "#0072B2"),
+                                (val_scores, "validation (unseen tiles)", "#D55E00")):
+        m, sd = np.mean(scores, 1), np.std(scores, 1)
+        ax.plot(x, m, "o-", color=color, label=name)
+        ax.fill_between(x, m - sd, m + sd, color=color, alpha=0.2)
+    if chosen is None:
+        chosen, label = x[int(np.argmax(np.mean(val_scores, 1)))], "best validation"
+    else:
+        label = f"chosen: {chosen:g}"
+    ax.axvline(float(chosen), color="grey", ls=":", label=label)
+    if log:
+        ax.set_xscale("log")
+    if len(x) <= 9:
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.minorticks_off()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8, loc="lower left")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_confusion_examples(images: np.ndarray, y_true, y_pred, pairs: pd.DataFrame, *,
+                            reference_images: np.ndarray | None = None, reference_labels=None,
+                            class_names: Sequence[str] = CLASS_NAMES, n: int = 4, seed: int = 0):
+    """For each (true, predicted) pair: ``n`` misclassified images, then ``n`` images that
+    really are of the predicted class (from ``reference_images`` / ``reference_labels``,
+    e.g. the training set), so one can see why the model mixed them up.
+
+    images : uint8 (m, h, w, 3); y_true, y_pred : int (m,); pairs : DataFrame with columns
+    true and predicted (class names), e.g. from :func:`top_confusions`. Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    rng = np.random.default_rng(seed)
+    rows = max(1, len(pairs))
+    ncols = 2 * n if reference_images is not None else n
+    fig, axes = plt.subplots(rows, ncols, figsize=(1.25 * ncols + 0.4, 1.55 * rows + 0.4),
+                             squeeze=False, layout="constrained")
+    for r, (_, row) in enumerate(pairs.iterrows()):
+        t, p = class_names.index(row["true"]), class_names.index(row["predicted"])
+        wrong = np.flatnonzero((y_true == t) & (y_pred == p))
+        pick = rng.choice(wrong, size=min(n, len(wrong)), replace=False) if len(wrong) else []
+        ref = []
+        if reference_images is not None:
+            cand = np.flatnonzero(np.asarray(reference_labels) == p)
+            ref = rng.choice(cand, size=min(n, len(cand)), replace=False) if len(cand) else []
+        for j in range(ncols):
+            ax = axes[r, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j < n and j < len(pick):
+                ax.imshow(images[pick[j]])
+                for s in ax.spines.values():
+                    s.set_edgecolor("#D55E00")
+                    s.set_linewidth(2.5)
+            elif j >= n and j - n < len(ref):
+                ax.imshow(reference_images[ref[j - n]])
+                for s in ax.spines.values():
+                    s.set_edgecolor("#009E73")
+                    s.set_linewidth(2.5)
+            else:
+                ax.set_axis_off()
+        axes[r, 0].set_ylabel(f"{row['true']}\n→ {row['predicted']}", rotation=0, ha="right",
+                              va="center", fontsize=9)
+        if reference_images is not None:
+            axes[r, n].set_title(f"real {row['predicted']}", fontsize=8, loc="left")
+        axes[r, 0].set_title(f"{row['true']} called {row['predicted']}", fontsize=8, loc="left")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
 # command line
 
 
@@ -989,7 +1162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         n = len(index_kather(loc.root))
         print(f"Kather 2016: {n} tiles in {loc.root} ({loc.source})")
-        print(f"Use it with: export {ENV_DIR}={loc.root}")
+        print(f"load_kather() finds it there from now on (or: export {ENV_DIR}={loc.root})")
         return 0
     root = make_demo_kather(args.root, n_per_class=args.per_class, seed=args.seed)
     print(f"Wrote {args.per_class * len(CLASS_NAMES)} synthetic tiles to {root}")
