@@ -21,7 +21,8 @@ The computations are vectorised over the batch (colour conversion on the whole a
 functions (``rgb2hsv``, ``rgb2hed``, ``local_binary_pattern``, ``graycomatrix``/``graycoprops``, ``hog``) exactly up
 to floating-point rounding of sums; ``tests/test_features.py`` checks this on real patches.
 
-The grey image used by the texture families is ``img_as_ubyte(rgb2gray(patch))`` (see :func:`to_gray`).
+The grey image used by the texture families is scikit-image's luminance rounded to ``uint8`` (see :func:`to_gray`);
+the texture families equal scikit-image's functions applied to that grey image.
 
 Entry points: :func:`default_features` (the default :class:`FeatureSet`), :func:`extract_features` for arrays,
 :func:`extract_features_from_paths` for files (streamed in chunks, parallel, cached on disk) and the command
@@ -64,12 +65,10 @@ _GRAY_COEFFS = np.array([0.2125, 0.7154, 0.0721])  # scikit-image's rgb2gray
 _RGB_FROM_HED = np.array([[0.65, 0.70, 0.29], [0.07, 0.99, 0.11], [0.27, 0.57, 0.78]])
 _HED_FROM_RGB = np.linalg.inv(_RGB_FROM_HED)  # scikit-image's hed_from_rgb
 _LOG_LUT = np.log(np.maximum(np.arange(256) * _INV255, 1e-6)) / np.log(1e-6)  # rgb2hed's -log, per uint8 value
-# 255 * (value / 255) * coefficient per channel: sums to rgb2gray * 255 (up to the last bit, which cannot move
-# rint for these coefficients; checked on every real patch by the tests)
-_GRAY_LUT = [np.arange(256) * _INV255 * c * 255 for c in _GRAY_COEFFS]
-_HED_LUT = _LOG_LUT[None, None, :] * _HED_FROM_RGB[:, :, None]  # [channel, stain, value]
+_LOG_LUT32 = _LOG_LUT.astype(np.float32)
+_HED_FROM_RGB32 = _HED_FROM_RGB.astype(np.float32)
 #: Internal batch size: bounds the float64 temporaries (about 60 kB per patch per array).
-_BLOCK = 128
+_BLOCK = 64
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -108,13 +107,19 @@ def as_images(X) -> np.ndarray:
 
 
 def to_gray(images) -> np.ndarray:
-    """Grey levels as ``uint8`` ``(n, H, W)``: ``img_as_ubyte(rgb2gray(patch))`` of scikit-image, batched."""
+    """Grey levels as ``uint8`` ``(n, H, W)``: the luminance of ``skimage.color.rgb2gray`` scaled to 0..255.
+
+    ``round(0.2125 R + 0.7154 G + 0.0721 B)`` computed exactly in integers (halves to even), i.e.
+    ``img_as_ubyte(rgb2gray(patch))`` except at exact half-integers, where scikit-image's float rounding picks
+    either neighbour (about one colour in 10,000).
+    """
     images = as_images(images)
-    g = _GRAY_LUT[0][images[..., 0]]
-    g += _GRAY_LUT[1][images[..., 1]]
-    g += _GRAY_LUT[2][images[..., 2]]
-    np.rint(g, out=g)
-    return g.astype(np.uint8)
+    s = images[..., 0] * np.int32(2125)
+    s += images[..., 1] * np.int32(7154)
+    s += images[..., 2] * np.int32(721)
+    q, rem = np.divmod(s, 10000)
+    q += (rem > 5000) | ((rem == 5000) & (q % 2 == 1))
+    return q.astype(np.uint8)
 
 
 def rgb_to_hsv(images) -> np.ndarray:
@@ -137,16 +142,9 @@ def rgb_to_hsv(images) -> np.ndarray:
 
 
 def rgb_to_hed(images) -> np.ndarray:
-    """Haematoxylin, eosin, DAB stain densities, float64 ``(n, H, W, 3)``, as ``skimage.color.rgb2hed`` (up to
-    rounding in the last bit: the 3 x 3 product is summed from per-channel tables)."""
+    """Haematoxylin, eosin, DAB stain densities, float64 ``(n, H, W, 3)``, as ``skimage.color.rgb2hed``."""
     images = as_images(images)
-    stains = np.empty(images.shape, dtype=np.float64)
-    r, g, b = images[..., 0], images[..., 1], images[..., 2]
-    for k in range(3):
-        s = stains[..., k]
-        np.take(_HED_LUT[0, k], r, out=s)
-        s += _HED_LUT[1, k][g]
-        s += _HED_LUT[2, k][b]
+    stains = _LOG_LUT[images] @ _HED_FROM_RGB
     np.maximum(stains, 0, out=stains)
     return stains
 
@@ -330,9 +328,15 @@ class HEDStats(_Family):
         return [f"hed_{c}_{s}" for c in "hed" for s in stats]
 
     def _compute(self, ctx):
-        hed = ctx.get_or("hed", rgb_to_hed)
+        # stain densities in float32 (relative error ~1e-7, far below the features' float32 output precision),
+        # sums accumulated in float64
+        hed = _LOG_LUT32[ctx.images] @ _HED_FROM_RGB32
+        np.maximum(hed, 0, out=hed)
         flat = hed.reshape(len(hed), -1, 3)
-        parts = [flat.mean(axis=1), flat.std(axis=1)]
+        m = flat.shape[1]
+        mean = flat.sum(axis=1, dtype=np.float64) / m
+        var = np.einsum("nmk,nmk->nk", flat, flat, dtype=np.float64) / m - mean**2  # densities are O(1)
+        parts = [mean, np.sqrt(np.maximum(var, 0))]
         if len(self.quantiles):
             q = np.quantile(flat, list(self.quantiles), axis=1)  # (k, n, 3)
             parts += [q[i] for i in range(len(self.quantiles))]
@@ -455,23 +459,31 @@ def glcm_batch(q: np.ndarray, distances, angles, levels: int) -> np.ndarray:
     """
     n, H, W = q.shape
     L = levels
-    out = np.zeros((n, len(distances), len(angles), L * L), dtype=np.float64)
-    base = (np.arange(n, dtype=np.intp) * (L * L))[:, None, None]
-    qi = q.astype(np.intp)
-    for d_idx, d in enumerate(distances):
-        for a_idx, a in enumerate(angles):
+    nd, na = len(distances), len(angles)
+    qi = q.astype(np.int32)
+    qL = qi * L
+    codes = []
+    for d in distances:
+        for a in angles:
             # pixel offset as scikit-image computes it (C round: halves away from zero)
             dr = _cround(np.sin(a) * d)
             dc = _cround(np.cos(a) * d)
             r0, r1 = max(0, -dr), min(H, H - dr)
             c0, c1 = max(0, -dc), min(W, W - dc)
             if r1 <= r0 or c1 <= c0:
+                codes.append(np.full((n, 0), 0, dtype=np.int32))
                 continue
-            i = qi[:, r0:r1, c0:c1]
-            j = qi[:, r0 + dr : r1 + dr, c0 + dc : c1 + dc]
-            counts = np.bincount((base + i * L + j).ravel(), minlength=n * L * L).reshape(n, L, L)
-            counts = counts + counts.transpose(0, 2, 1)  # symmetric
-            out[:, d_idx, a_idx] = counts.reshape(n, L * L)
+            pair = qL[:, r0:r1, c0:c1] + qi[:, r0 + dr : r1 + dr, c0 + dc : c1 + dc]
+            codes.append(pair.reshape(n, -1))
+    # one bincount for every (patch, offset): index = (patch * n_offsets + offset) * L^2 + i * L + j
+    n_off = nd * na
+    idx = np.concatenate(
+        [c + np.int32(k * L * L) for k, c in enumerate(codes)], axis=1
+    ).astype(np.intp)
+    idx += (np.arange(n, dtype=np.intp) * (n_off * L * L))[:, None]
+    counts = np.bincount(idx.ravel(), minlength=n * n_off * L * L).reshape(n, n_off, L, L)
+    counts = counts + counts.transpose(0, 1, 3, 2)  # symmetric
+    out = counts.reshape(n, nd, na, L * L).astype(np.float64)
     sums = out.sum(axis=-1, keepdims=True)
     sums[sums == 0] = 1
     out /= sums
@@ -496,12 +508,16 @@ def glcm_props(P: np.ndarray, props=GLCM_PROPS) -> np.ndarray:
         elif prop == "energy":
             r = np.sqrt(np.sum(P**2, axis=(1, 2)))
         elif prop == "correlation":
-            mu_i = np.sum(I * P, axis=(1, 2), keepdims=True)
-            mu_j = np.sum(J * P, axis=(1, 2), keepdims=True)
-            di, dj = I - mu_i, J - mu_j
-            std_i = np.sqrt(np.sum(P * di**2, axis=(1, 2)))
-            std_j = np.sqrt(np.sum(P * dj**2, axis=(1, 2)))
-            cov = np.sum(P * (di * dj), axis=(1, 2))
+            # as graycoprops, with the means and standard deviations taken from the marginals
+            pi = P.sum(axis=2)  # (n, L, nd, na)
+            pj = P.sum(axis=1)
+            lv = I[:, :, 0]  # (1, L, 1, 1)
+            mu_i = np.sum(lv * pi, axis=1, keepdims=True)
+            mu_j = np.sum(lv * pj, axis=1, keepdims=True)
+            di, dj = lv - mu_i, lv - mu_j  # (n, L, nd, na)
+            std_i = np.sqrt(np.sum(pi * di**2, axis=1))
+            std_j = np.sqrt(np.sum(pj * dj**2, axis=1))
+            cov = np.einsum("nijda,nida,njda->nda", P, di, dj, optimize=True)
             flat = (std_i < 1e-15) | (std_j < 1e-15)
             with np.errstate(invalid="ignore", divide="ignore"):
                 r = np.where(flat, 1.0, cov / np.where(flat, 1.0, std_i * std_j))
@@ -619,18 +635,17 @@ class HOGFeatures(_Family):
         limits = np.array([np.float32(180.0 / n_or * i) for i in range(n_or + 1)], dtype=np.float64)
         obin = np.searchsorted(limits, ori, side="right") - 1
         # cells tile the patch from the top-left; rows / columns beyond the last full cell are ignored
-        ri = np.arange(H)
-        ci = np.arange(W)
-        cell_r = np.where(ri // cr < ncr, ri // cr, -1)
-        cell_c = np.where(ci // cc < ncc, ci // cc, -1)
-        valid = (cell_r[:, None] >= 0) & (cell_c[None, :] >= 0) & (obin >= 0) & (obin < n_or)
-        cell = np.clip(cell_r, 0, None)[:, None] * ncc + np.clip(cell_c, 0, None)[None, :]
-        n_bins = ncr * ncc * n_or
-        idx = (np.arange(n)[:, None, None] * n_bins + cell[None] * n_or + obin).ravel()
-        w = np.where(valid, mag, 0.0).ravel()
-        hist = np.bincount(idx, weights=w, minlength=n * n_bins).reshape(n, ncr, ncc, n_or)
-        # scikit-image averages each cell in float32
-        hist = (hist.astype(np.float32) / np.float32(cr * cc)).astype(np.float64)
+        # scikit-image adds each cell's magnitudes pixel by pixel (row-major) into a float32 total, then divides by
+        # the cell's area: the same, vectorised over patches, cells and orientations
+        mag = mag[:, : ncr * cr, : ncc * cc].reshape(n, ncr, cr, ncc, cc).transpose(0, 1, 3, 2, 4)
+        obin = obin[:, : ncr * cr, : ncc * cc].reshape(n, ncr, cr, ncc, cc).transpose(0, 1, 3, 2, 4)
+        onehot = np.arange(n_or)
+        total = np.zeros((n, ncr, ncc, n_or), dtype=np.float32)
+        for i in range(cr):
+            for j in range(cc):
+                contrib = np.where(obin[..., i, j, None] == onehot, mag[..., i, j, None], 0.0)
+                total = (total + contrib).astype(np.float32)
+        hist = (total / np.float32(cr * cc)).astype(np.float64)
         blocks = np.empty((n, nbr, nbc, br, bc, n_or))
         for r in range(nbr):
             for c in range(nbc):

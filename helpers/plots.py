@@ -589,6 +589,7 @@ def plot_intensity_histograms(
     space : {"rgb", "hsv", "hed"}
         Colour space (see :func:`channel_maps`).
     bins : int
+        Number of bins (for RGB rounded so that every bin holds the same number of integer values).
     tissue_only : bool
         Leave out near-white pixels (glass, white padding of edge patches): pixels whose three RGB values are all
         at least ``background``.
@@ -629,7 +630,11 @@ def plot_intensity_histograms(
             lo, hi = (0.0, float(np.percentile(allv, 99.5))) if allv.size else (0.0, 1.0)
             if hi <= lo:
                 hi = lo + 1e-3
-        edges = np.linspace(lo, hi, bins + 1)
+        if space == "rgb":  # integer values: bin edges on integers, or the histogram shows comb artefacts
+            step = max(1, int(round(256 / bins)))
+            edges = np.arange(0, 256 + step, step, dtype=float)
+        else:
+            edges = np.linspace(lo, hi, bins + 1)
         for c in classes:
             v = values[c][:, k]
             if len(v) == 0:
@@ -803,3 +808,370 @@ def _to_rgba(c):
     from matplotlib.colors import to_rgba
 
     return to_rgba(c)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# model evaluation (notebooks 04-06; added by the binary-track evaluation notebooks)
+# --------------------------------------------------------------------------------------------------------------
+
+__all__ += [
+    "plot_decision_regions",
+    "plot_score_distributions",
+    "plot_roc_pr",
+    "plot_metric_bars",
+    "plot_cv_schemes",
+    "plot_grid_heatmap",
+]
+
+
+def plot_decision_regions(
+    estimator,
+    X2,
+    y,
+    *,
+    ax=None,
+    feature_names: Sequence[str] = ("feature 1", "feature 2"),
+    max_points: int = 1500,
+    seed: int = 0,
+    resolution: int = 150,
+    class_names: Mapping | None = None,
+    title: str | None = None,
+):
+    """Decision function of a fitted 2-feature classifier as a coloured map, its boundary and the samples.
+
+    Parameters
+    ----------
+    estimator : fitted classifier on 2 features, with ``decision_function`` (or ``predict_proba``)
+    X2 : float array (n, 2)
+        The two features (on the scale the estimator was fitted on).
+    y : int array (n,) of 0/1
+    feature_names : two str
+        Axis labels.
+    max_points : int
+        Draw at most this many randomly chosen samples (``seed``).
+    resolution : int
+        Grid points per axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Background: decision value (blue = class 0 side, vermillion = class 1 side); black line: the decision
+        boundary (decision value 0, or probability 0.5); dots: the samples in their class colour.
+    """
+    from matplotlib.colors import LinearSegmentedColormap
+    from matplotlib.lines import Line2D
+
+    X2 = np.asarray(X2, dtype=np.float64)
+    if X2.ndim != 2 or X2.shape[1] != 2:
+        raise ValueError(f"X2 must have shape (n, 2); got {X2.shape}")
+    y = _check_labels(y, len(X2))
+    lo = np.percentile(X2, 0.5, axis=0)
+    hi = np.percentile(X2, 99.5, axis=0)
+    pad = 0.05 * (hi - lo + 1e-12)
+    lo, hi = lo - pad, hi + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.c_[gx.ravel(), gy.ravel()]
+    if hasattr(estimator, "decision_function"):
+        z, level = estimator.decision_function(grid), 0.0
+    else:
+        z, level = estimator.predict_proba(grid)[:, 1], 0.5
+    z = np.asarray(z, dtype=float).reshape(gx.shape)
+    span = float(np.nanmax(np.abs(z - level))) or 1.0
+    cmap = LinearSegmentedColormap.from_list("idc", [CLASS_COLORS[0], "#f7f7f7", CLASS_COLORS[1]])
+    fig, ax = _new_axes(ax, (5.8, 4.6))
+    cs = ax.contourf(gx, gy, z, levels=21, cmap=cmap, vmin=level - span, vmax=level + span, alpha=0.55)
+    ax.contour(gx, gy, z, levels=[level], colors="k", linewidths=1.8)
+    fig.colorbar(cs, ax=ax, label="decision value" if level == 0.0 else "P(IDC)")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(X2))[: max(1, int(max_points))]
+    colors = _class_colors(np.unique(y))
+    ax.scatter(X2[order, 0], X2[order, 1], c=[colors[v] for v in y[order].tolist()], s=9, alpha=0.7,
+               linewidths=0.3, edgecolors="white")
+    handles = [Line2D([], [], marker="o", linestyle="", color=col, label=_class_name(c, class_names))
+               for c, col in colors.items()]
+    handles.append(Line2D([], [], color="k", label="decision boundary"))
+    ax.legend(handles=handles, fontsize=8, loc="best", framealpha=0.85)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel(feature_names[0])
+    ax.set_ylabel(feature_names[1])
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_score_distributions(
+    y_true,
+    y_score,
+    *,
+    threshold: float | None = 0.0,
+    ax=None,
+    bins: int = 40,
+    xlabel: str = "decision value",
+    class_names: Mapping | None = None,
+    title: str | None = None,
+):
+    """Histograms of a classifier's scores, one per true class, with the decision threshold.
+
+    Parameters
+    ----------
+    y_true : int array (n,)
+    y_score : float array (n,)
+        Decision values or probabilities of class 1.
+    threshold : float or None
+        Drawn as a vertical line (0 for an SVM's decision function, 0.5 for a probability).
+    bins : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Counts per bin; the overlap of the two histograms is where the mistakes are.
+    """
+    y_score = np.asarray(y_score, dtype=np.float64)
+    if y_score.ndim != 1:
+        raise ValueError(f"y_score must be 1-D; got shape {y_score.shape}")
+    y_true = _check_labels(y_true, len(y_score))
+    fig, ax = _new_axes(ax, (6.0, 3.4))
+    edges = np.histogram_bin_edges(y_score[np.isfinite(y_score)], bins=bins)
+    classes = np.unique(y_true)
+    colors = _class_colors(classes)
+    for c in classes:
+        ax.hist(y_score[y_true == c], bins=edges, histtype="stepfilled", alpha=0.4, color=colors[c],
+                edgecolor=colors[c], linewidth=1.2,
+                label=f"true {_class_name(c, class_names)} ({int((y_true == c).sum()):,})")
+    if threshold is not None:
+        ax.axvline(threshold, color="k", linestyle="--", linewidth=1.2, label=f"threshold {threshold:g}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("patches")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_roc_pr(
+    y_true,
+    scores: Mapping[str, np.ndarray],
+    *,
+    operating_points: Mapping[str, float] | None = None,
+    title: str | None = None,
+):
+    """ROC curve and precision-recall curve side by side, one line per model.
+
+    Parameters
+    ----------
+    y_true : int array (n,) of 0/1
+    scores : mapping name → float array (n,)
+        Scores of class 1 (decision values or probabilities) of each model on the same samples.
+    operating_points : mapping name → threshold, optional
+        Marks where each model's threshold puts it on both curves (e.g. ``{"SVM": 0.0}``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: true-positive rate against false-positive rate, with the area under the curve (AUC) and the chance
+        diagonal. Right: precision against recall, with the average precision (AP) and the positive-class share
+        (the precision of a random guess).
+    """
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+    plt = _plt()
+    y_true = np.asarray(y_true).astype(int)
+    if len(np.unique(y_true)) != 2:
+        raise ValueError("ROC and PR curves need both classes in y_true")
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10.5, 4.4), layout="constrained")
+    cmap = plt.get_cmap("tab10")
+    for k, (name, s) in enumerate(scores.items()):
+        s = np.asarray(s, dtype=np.float64)
+        if s.shape != y_true.shape:
+            raise ValueError(f"scores[{name!r}] must have shape {y_true.shape}; got {s.shape}")
+        col = cmap(k % 10)
+        fpr, tpr, _ = roc_curve(y_true, s)
+        prec, rec, _ = precision_recall_curve(y_true, s)
+        ax_roc.plot(fpr, tpr, color=col, lw=2, label=f"{name} (AUC {roc_auc_score(y_true, s):.3f})")
+        ax_pr.plot(rec, prec, color=col, lw=2, label=f"{name} (AP {average_precision_score(y_true, s):.3f})")
+        if operating_points and name in operating_points:
+            pred = s >= operating_points[name]
+            tp = np.sum(pred & (y_true == 1))
+            fp = np.sum(pred & (y_true == 0))
+            r = tp / max(1, np.sum(y_true == 1))
+            f = fp / max(1, np.sum(y_true == 0))
+            p = tp / max(1, tp + fp)
+            ax_roc.plot(f, r, "o", color=col, ms=8, mec="k")
+            ax_pr.plot(r, p, "o", color=col, ms=8, mec="k")
+    prevalence = float(np.mean(y_true))
+    ax_roc.plot([0, 1], [0, 1], color="0.6", ls=":", label="chance")
+    ax_pr.axhline(prevalence, color="0.6", ls=":", label=f"chance (IDC share {prevalence:.2f})")
+    ax_roc.set(xlabel="false-positive rate (1 - specificity)", ylabel="true-positive rate (recall)",
+               title="ROC curve", xlim=(0, 1), ylim=(0, 1.01))
+    ax_pr.set(xlabel="recall (sensitivity)", ylabel="precision", title="Precision-recall curve",
+              xlim=(0, 1), ylim=(0, 1.01))
+    for ax in (ax_roc, ax_pr):
+        ax.legend(fontsize=8, loc="lower left" if ax is ax_pr else "lower right")
+        ax.set_aspect("equal")
+    if operating_points:
+        fig.text(0.5, -0.02, "dots: the threshold actually used", ha="center", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+_METRIC_LABELS = {
+    "balanced_accuracy": "balanced accuracy",
+    "f1": "F1 (IDC)",
+    "roc_auc": "ROC AUC",
+    "accuracy": "accuracy",
+    "precision": "precision",
+    "recall": "recall",
+}
+
+
+def plot_metric_bars(
+    table: pd.DataFrame,
+    *,
+    metrics: Sequence[str] | None = None,
+    ax=None,
+    ylim: tuple[float, float] | None = (0.0, 1.0),
+    title: str | None = None,
+):
+    """Grouped bars: one group per model (row of ``table``), one bar per metric (column), values written on top.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Models as rows, metrics as columns, e.g. from :func:`helpers.metrics.report_table`.
+    metrics : sequence of str, optional
+        Columns to show (default: all).
+    ylim : (low, high) or None
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _plt()
+    metrics = list(metrics) if metrics is not None else list(table.columns)
+    missing = [m for m in metrics if m not in table.columns]
+    if missing:
+        raise ValueError(f"unknown metric column(s) {missing}; have {list(table.columns)}")
+    n_models, n_metrics = len(table), len(metrics)
+    fig, ax = _new_axes(ax, (max(5.5, 1.1 * n_models * n_metrics * 0.55 + 2), 3.8))
+    width = 0.8 / max(1, n_metrics)
+    x = np.arange(n_models)
+    cmap = plt.get_cmap("tab10")
+    for j, m in enumerate(metrics):
+        vals = table[m].to_numpy(dtype=float)
+        bars = ax.bar(x + (j - (n_metrics - 1) / 2) * width, vals, width * 0.95, color=cmap(j % 10),
+                      label=_METRIC_LABELS.get(m, m))
+        for b, v in zip(bars, vals):
+            if np.isfinite(v):
+                ax.text(b.get_x() + b.get_width() / 2, b.get_height(), f"{v:.2f}", ha="center", va="bottom",
+                        fontsize=7, rotation=90 if n_metrics * n_models > 12 else 0)
+    ax.set_xticks(x, [str(i) for i in table.index], rotation=15 if n_models > 4 else 0)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_ylabel("score")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_cv_schemes(scores: pd.DataFrame, *, metrics: Sequence[str] | None = None, title: str | None = None):
+    """Per-fold cross-validation scores of one model under several CV schemes, one panel per metric.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Long form with columns ``scheme``, ``fold``, ``metric``, ``score`` (:func:`helpers.evaluation.cv_compare`).
+    metrics : sequence of str, optional
+        Panels to draw (default: every metric in ``scores``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Dots: folds; horizontal bar and number: the mean of the scheme.
+    """
+    plt = _plt()
+    need = {"scheme", "fold", "metric", "score"}
+    if not need <= set(scores.columns):
+        raise ValueError(f"scores needs the columns {sorted(need)}; has {list(scores.columns)}")
+    metrics = list(metrics) if metrics is not None else list(dict.fromkeys(scores["metric"]))
+    schemes = list(dict.fromkeys(scores["scheme"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics) + 0.5, 3.8), squeeze=False,
+                             layout="constrained")
+    palette = ["#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]
+    rng = np.random.default_rng(0)
+    for ax, m in zip(axes[0], metrics):
+        sub = scores[scores["metric"] == m]
+        for k, s in enumerate(schemes):
+            v = sub.loc[sub["scheme"] == s, "score"].to_numpy(dtype=float)
+            col = palette[k % len(palette)]
+            ax.scatter(k + rng.uniform(-0.08, 0.08, len(v)), v, color=col, s=28, zorder=3, edgecolors="k",
+                       linewidths=0.4)
+            mean = float(np.mean(v)) if len(v) else np.nan
+            ax.hlines(mean, k - 0.28, k + 0.28, color=col, lw=3, zorder=2)
+            ax.text(k + 0.31, mean, f"{mean:.3f}", va="center", fontsize=9)
+        ax.set_xticks(range(len(schemes)), [s.replace(" ", "\n", 1) for s in schemes], fontsize=9)
+        ax.set_xlim(-0.5, len(schemes) - 0.1)
+        ax.set_title(_METRIC_LABELS.get(m, m))
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].set_ylabel("score per fold")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_grid_heatmap(
+    table: pd.DataFrame,
+    *,
+    ax=None,
+    fmt: str = "{:.3f}",
+    cmap: str = "viridis",
+    score_label: str = "mean CV score",
+    title: str | None = None,
+):
+    """Heatmap of a 2-parameter search (rows × columns), every cell annotated, the best cell framed.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Scores with parameter values as index and columns (:func:`helpers.evaluation.grid_table`). Index and
+        column names become the axis labels.
+    fmt : str
+        Format of the cell annotations.
+    score_label : str
+        Colour-bar label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Rectangle
+
+    vals = table.to_numpy(dtype=float)
+    if vals.ndim != 2 or vals.size == 0:
+        raise ValueError("table must be a non-empty 2-D table of scores")
+    fig, ax = _new_axes(ax, (1.0 * vals.shape[1] + 2.6, 0.65 * vals.shape[0] + 1.6))
+    im = ax.imshow(vals, cmap=cmap, aspect="auto", origin="lower")
+    fig.colorbar(im, ax=ax, label=score_label)
+
+    def _fmt_param(v):
+        return f"{v:g}" if isinstance(v, (int, float, np.floating, np.integer)) else str(v)
+
+    ax.set_xticks(range(vals.shape[1]), [_fmt_param(v) for v in table.columns])
+    ax.set_yticks(range(vals.shape[0]), [_fmt_param(v) for v in table.index])
+    ax.set_xlabel(str(table.columns.name or "columns"))
+    ax.set_ylabel(str(table.index.name or "rows"))
+    finite = np.isfinite(vals)
+    mid = (np.nanmin(vals) + np.nanmax(vals)) / 2 if finite.any() else 0
+    for i in range(vals.shape[0]):
+        for j in range(vals.shape[1]):
+            if finite[i, j]:
+                ax.text(j, i, fmt.format(vals[i, j]), ha="center", va="center", fontsize=8,
+                        color="k" if vals[i, j] > mid else "w")
+    if finite.any():
+        bi, bj = np.unravel_index(np.nanargmax(vals), vals.shape)
+        ax.add_patch(Rectangle((bj - 0.5, bi - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5))
+    if title:
+        ax.set_title(title)
+    return fig
