@@ -286,14 +286,13 @@ def _hsv_luts(bins: int):
     return _HSV_LUT_CACHE[bins]
 
 
-def _hsv_codes(pix: np.ndarray, bins: int):
-    """H, S, V histogram bins of uint8 pixels ``(n, m, 3)``, identical to binning ``rgb2hsv`` with numpy."""
-    v_lut, s_lut = _hsv_luts(bins)
+def _hue_codes_direct(pix: np.ndarray, bins: int) -> np.ndarray:
+    """Hue bins of uint8 pixels ``(..., 3)`` with rgb2hsv's float arithmetic, identical to binning ``rgb2hsv``."""
     r, g, b = pix[..., 0], pix[..., 1], pix[..., 2]
     mx = np.maximum(np.maximum(r, g), b)
     mn = np.minimum(np.minimum(r, g), b)
-    # hue: rgb2hsv assigns red, then green, then blue where each is the max, so the last one wins; select the
-    # operands of that branch first, then do its float arithmetic once
+    # rgb2hsv assigns red, then green, then blue where each is the max, so the last one wins; select the operands
+    # of that branch first, then do its float arithmetic once
     is_b = b == mx
     is_g = (g == mx) & ~is_b
     x = np.where(is_b, r, np.where(is_g, b, g))
@@ -305,7 +304,45 @@ def _hsv_codes(pix: np.ndarray, bins: int):
         h /= 6.0
         h %= 1.0
     h[mx == mn] = 0.0
-    h_code = _bin_index(h, bins, 0.0, 1.0)
+    return _bin_index(h, bins, 0.0, 1.0)
+
+
+_HUE_LUT_CACHE: dict = {}
+
+
+def _hue_lut(bins: int) -> np.ndarray:
+    """Hue bin of every 24-bit colour (16 MB, uint8), built once per process (about a second)."""
+    if bins not in _HUE_LUT_CACHE:
+        if bins > 255:
+            raise ValueError("at most 255 bins")
+        lut = np.empty(1 << 24, dtype=np.uint8)
+        gb = np.stack(np.meshgrid(np.arange(256), np.arange(256), indexing="ij"), axis=-1).reshape(-1, 2)
+        pix = np.empty((1 << 16, 3), dtype=np.uint8)
+        pix[:, 1:] = gb
+        for r in range(256):
+            pix[:, 0] = r
+            lut[r << 16 : (r + 1) << 16] = _hue_codes_direct(pix, bins)
+        _HUE_LUT_CACHE[bins] = lut
+    return _HUE_LUT_CACHE[bins]
+
+
+def _hsv_codes(pix: np.ndarray, bins: int):
+    """H, S, V histogram bins of uint8 pixels ``(n, m, 3)``, identical to binning ``rgb2hsv`` with numpy.
+
+    Batches of more than 20,000 pixels look the hue bin up in a table of all 2^24 colours (built on first use);
+    smaller ones compute it directly.
+    """
+    v_lut, s_lut = _hsv_luts(bins)
+    r, g, b = pix[..., 0], pix[..., 1], pix[..., 2]
+    mx = np.maximum(np.maximum(r, g), b)
+    mn = np.minimum(np.minimum(r, g), b)
+    if pix[..., 0].size > 20_000:
+        code = r.astype(np.int32) << 16
+        code |= g.astype(np.int32) << 8
+        code |= b
+        h_code = _hue_lut(bins)[code]
+    else:
+        h_code = _hue_codes_direct(pix, bins)
     return h_code, s_lut[mx, mn], v_lut[mx]
 
 

@@ -43,6 +43,8 @@ __all__ = [
     "plot_fraction_scatter",
     "plot_importance",
     "plot_patch_gallery",
+    "plot_confidence_gallery",
+    "plot_zoom",
 ]
 
 #: Side of a full patch, and the step of the patch grid, in slide pixels.
@@ -446,14 +448,13 @@ def _slide_axes(ax, title):
     ax.set_ylabel("y (slide pixels)")
 
 
-def plot_slide_panels(slide: Slide, *, threshold: float | None = 0.5, axes=None, cmap: str = "magma",
+def plot_slide_panels(slide: Slide, *, threshold: float | None = 0.5, axes=None, cmap: str = "coolwarm",
                       title: str | None = None):
     """Side by side: tissue, ground-truth IDC over the tissue, predicted probability heatmap.
 
-    With ``threshold`` set, the heatmap panel outlines the pixels predicted IDC. Returns
+    With ``threshold`` set, the heatmap panel outlines (black contour) the pixels predicted IDC. Returns
     ``(fig, axes)``; pass ``axes`` (3 axes) to draw into an existing figure.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
     n = 2 if slide.proba is None else 3
@@ -474,11 +475,15 @@ def plot_slide_panels(slide: Slide, *, threshold: float | None = 0.5, axes=None,
         im = axes[2].imshow(slide.proba, extent=ext, cmap=cmap, vmin=0, vmax=1, alpha=0.85,
                             interpolation="nearest")
         if threshold is not None and np.isfinite(slide.proba).any():
-            axes[2].contour(np.nan_to_num(slide.proba, nan=0.0) >= threshold, levels=[0.5],
-                            colors="cyan", linewidths=0.8, extent=(ext[0], ext[1], ext[3], ext[2]),
-                            origin="upper")
+            d = slide.downscale
+            h, w = slide.proba.shape
+            xs = ext[0] + (np.arange(w) + 0.5) * d
+            ys = ext[3] + (np.arange(h) + 0.5) * d
+            above = (np.nan_to_num(slide.proba, nan=0.0) >= threshold).astype(float)
+            if 0 < above.mean() < 1:
+                axes[2].contour(xs, ys, above, levels=[0.5], colors="black", linewidths=0.9)
         fig.colorbar(im, ax=axes[2], shrink=0.8, label="predicted P(IDC)")
-        _slide_axes(axes[2], "prediction" + ("" if threshold is None else f" (cyan: P ≥ {threshold:g})"))
+        _slide_axes(axes[2], "prediction" + ("" if threshold is None else f" (contour: P ≥ {threshold:g})"))
     fig.suptitle(title or f"patient {slide.patient}")
     return fig, axes
 
@@ -502,22 +507,34 @@ def plot_slide_errors(slide: Slide, threshold: float = 0.5, ax=None, title: str 
 
 
 def plot_fraction_scatter(summary: pd.DataFrame, ax=None, *, column: str = "pred_idc_fraction",
+                          highlight: Sequence[str] | None = None, highlight_label: str = "complete slide",
                           annotate: bool = True, title: str | None = None):
-    """Scatter of predicted vs true IDC fraction per patient (from :func:`slide_summary`), with y = x."""
+    """Scatter of predicted vs true IDC fraction per patient (from :func:`slide_summary`), with y = x.
+
+    ``highlight``: patient ids drawn as larger, labelled diamonds (e.g. the complete slides); with
+    ``annotate`` and no ``highlight`` every patient is labelled. Returns the axes.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 5), constrained_layout=True)
+        _, ax = plt.subplots(figsize=(5.2, 5.2), constrained_layout=True)
+    ids = summary.index.astype(str)
+    hi = ids.isin([str(h) for h in highlight]) if highlight is not None else np.zeros(len(ids), bool)
     t = summary["true_idc_fraction"].to_numpy()
     p = summary[column].to_numpy()
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect agreement")
-    ax.scatter(t, p, s=20 + 60 * summary["tissue_px"] / summary["tissue_px"].max(), alpha=0.8,
-               color="tab:purple", edgecolor="black", label="patient (size ~ tissue area)")
+    ax.scatter(t[~hi], p[~hi], s=25, alpha=0.7, color="tab:purple", edgecolor="black", linewidth=0.5,
+               label="patient")
+    if hi.any():
+        ax.scatter(t[hi], p[hi], s=90, marker="D", color="tab:orange", edgecolor="black", label=highlight_label)
     if annotate:
-        for name, ti, pi in zip(summary.index, t, p):
-            ax.annotate(str(name), (ti, pi), xytext=(3, 3), textcoords="offset points", fontsize=7)
+        for name, ti, pi, h in zip(ids, t, p, hi):
+            if h or not hi.any():
+                ax.annotate(name, (ti, pi), xytext=(4, 4), textcoords="offset points", fontsize=8)
     ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal", xlabel="true IDC fraction of the tissue",
-           ylabel=column.replace("_", " "), title=title or "IDC area per patient")
+           ylabel={"pred_idc_fraction": "predicted IDC fraction (thresholded)",
+                   "expected_idc_fraction": "expected IDC fraction (mean probability)"}.get(column, column),
+           title=title or "IDC area per patient")
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
@@ -565,3 +582,50 @@ def plot_patch_gallery(images: np.ndarray, indices, *, titles: Sequence[str] | N
     if row_label:
         flat[0].set_ylabel(row_label, fontsize=9, rotation=0, ha="right", va="center")
     return fig, axes
+
+
+def plot_confidence_gallery(images: np.ndarray, proba, labels, *, k: int = 8, size: float = 1.25):
+    """Rows of patches from :func:`confidence_ranking`: confident IDC, confident non-IDC, least confident,
+    confident mistakes. Each patch is titled with its probability and true label. Returns ``(fig, axes)``."""
+    import matplotlib.pyplot as plt
+
+    p = np.asarray(proba, dtype=float)
+    y = np.asarray(labels)
+    ranking = confidence_ranking(p, y, k)
+    fig, axes = plt.subplots(len(ranking), k, figsize=(size * k + 1.6, (size + 0.4) * len(ranking)), squeeze=False)
+    for row, (name, idx) in zip(axes, ranking.items()):
+        plot_patch_gallery(images, idx, titles=[f"P={p[i]:.2f} y={int(y[i])}" for i in idx], axes=row)
+        row[0].set_ylabel(name.replace(" ", "\n"), rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle("P = predicted probability of IDC, y = true label")
+    return fig, axes
+
+
+def plot_zoom(slide: Slide, x: float, y: float, *, half_size: int = 125, ax=None, grid: bool = True,
+              title: str | None = None):
+    """Full-detail view of the slide around slide pixel (x, y), with the 50 px patch grid drawn.
+
+    Useful to check that edge patches sit where they belong. ``x``, ``y``, ``half_size`` in slide pixels.
+    Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5), constrained_layout=True)
+    left, right, bottom, top = slide.extent
+    d = slide.downscale
+    r0 = int(max(0, (y - half_size - top) // d))
+    r1 = int(min(slide.tissue.shape[0], -(-(y + half_size - top) // d)))
+    c0 = int(max(0, (x - half_size - left) // d))
+    c1 = int(min(slide.tissue.shape[1], -(-(x + half_size - left) // d)))
+    ext = (left + c0 * d, left + c1 * d, top + r1 * d, top + r0 * d)
+    ax.imshow(slide.tissue[r0:r1, c0:c1], extent=ext, interpolation="nearest")
+    if grid:
+        for gx in np.arange(left, ext[1] + 1, PATCH_SIZE):
+            if gx >= ext[0]:
+                ax.axvline(gx, color="black", lw=0.5, alpha=0.5)
+        for gy in np.arange(top, ext[2] + 1, PATCH_SIZE):
+            if gy >= ext[3]:
+                ax.axhline(gy, color="black", lw=0.5, alpha=0.5)
+    ax.set(xlim=(ext[0], ext[1]), ylim=(ext[2], ext[3]))
+    _slide_axes(ax, title or f"patient {slide.patient}: zoom at x={x:g}, y={y:g}")
+    return ax

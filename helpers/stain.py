@@ -8,10 +8,13 @@ with numpy and scikit-image only:
 * normalise: :class:`ReinhardNormalizer`, :class:`MacenkoNormalizer` (scikit-learn transformers on
   image batches: ``fit`` learns the *target* colour from training images, ``transform`` maps any
   image to it) and the functions :func:`macenko_stain_matrix`, :func:`macenko_normalize`;
+* simulate another lab: :func:`hed_shift`;
 * augment (training data only): :func:`hed_jitter`, :func:`augment_training_set`,
   :class:`RandomHEDJitter`;
-* compare treatments with patient-grouped cross-validation: :func:`evaluate_treatments`;
-* figures: :func:`plot_patient_grid`.
+* compare treatments with patient-grouped cross-validation: :func:`evaluate_treatments`,
+  :func:`compare_to_baseline`;
+* per-patient colour and figures: :func:`patient_stain_table`, :func:`plot_stain_spread`,
+  :func:`plot_patient_grid`.
 
 References: Reinhard et al., "Color transfer between images", IEEE CG&A 2001; Macenko et al.,
 "A method for normalizing histology slides for quantitative analysis", ISBI 2009; Ruifrok &
@@ -39,11 +42,15 @@ __all__ = [
     "macenko_stain_matrix",
     "macenko_normalize",
     "MacenkoNormalizer",
+    "hed_shift",
     "hed_jitter",
     "augment_training_set",
     "RandomHEDJitter",
     "evaluate_treatments",
+    "patient_stain_table",
+    "plot_stain_spread",
     "plot_patient_grid",
+    "compare_to_baseline",
 ]
 
 _CHUNK = 512  # images processed at a time (float64 temporaries stay < ~100 MB for 50 x 50 patches)
@@ -130,8 +137,7 @@ def stain_means(images, *, od_threshold: float = 0.15, min_pixels: int = 50) -> 
     """Mean haematoxylin, eosin and DAB amount per image, by colour deconvolution.
 
     Computes :func:`skimage.color.rgb2hed` (Ruifrok & Johnston stain vectors; same numbers,
-    through a lookup table) and averages over the
-    tissue pixels of each image (:func:`tissue_mask`). Returns float (n, 3): columns H, E, DAB
+    through a lookup table) and averages over the tissue pixels of each image (:func:`tissue_mask`). Returns float (n, 3): columns H, E, DAB
     (in scikit-image's units); NaN rows for images with fewer than ``min_pixels`` tissue pixels.
     On H&E slides the DAB channel holds no stain: it collects what the H and E vectors do not
     explain (a measure of how far a slide's colours are from the reference vectors).
@@ -235,14 +241,45 @@ class ReinhardNormalizer(TransformerMixin, BaseEstimator):
         self.target_std_ = np.median(std, axis=0)
         return self
 
-    def transform(self, X):
+    def transform(self, X, groups=None):
+        """Normalise uint8 images (n, H, W, 3); returns uint8 (n, H, W, 3).
+
+        ``groups``: optional (n,) ids (e.g. patients or slides). Given, the source statistics are
+        computed per group (all tissue pixels of the group's images) instead of per image: a
+        slide-level normalisation that keeps the colour differences *between* patches of one slide
+        (a patch full of nuclei stays darker than a patch of stroma). Per-image statistics force
+        every patch to the same mean colour, whatever its content.
+        """
         if not hasattr(self, "target_mean_"):
             raise RuntimeError("ReinhardNormalizer is not fitted: call fit(training_images) first")
         X = _check_images(X)
         out = np.empty_like(X)
+        group_stats = None
+        if groups is not None:
+            groups = np.asarray(groups)
+            if len(groups) != len(X):
+                raise ValueError("groups must have one entry per image")
+            n = len(X)
+            cnt, s1, s2 = np.empty(n), np.empty((n, 3)), np.empty((n, 3))
+            for s in range(0, n, _CHUNK):
+                batch = X[s:s + _CHUNK]
+                c, m, sd = _masked_stats(rgb_to_lalphabeta(batch), tissue_mask(batch, self.od_threshold))
+                cnt[s:s + _CHUNK], s1[s:s + _CHUNK], s2[s:s + _CHUNK] = c, np.nan_to_num(m) * c[:, None], \
+                    np.nan_to_num(sd**2 + m**2) * c[:, None]
+            _, inv = np.unique(groups, return_inverse=True)
+            gc = np.bincount(inv, cnt)
+            gm = np.stack([np.bincount(inv, s1[:, k]) for k in range(3)], axis=1) / np.maximum(gc, 1)[:, None]
+            g2 = np.stack([np.bincount(inv, s2[:, k]) for k in range(3)], axis=1) / np.maximum(gc, 1)[:, None]
+            group_stats = (inv, gc, gm, np.sqrt(np.maximum(g2 - gm**2, 0)))
         for s in range(0, len(X), _CHUNK):
             batch = X[s:s + _CHUNK]
             lab, mask, mean, std = _lab_stats_batch(batch, self.od_threshold, self.min_pixels)
+            if group_stats is not None:
+                inv, gc, gm, gs = group_stats
+                gi = inv[s:s + _CHUNK]
+                ok = gc[gi] >= self.min_pixels
+                mean = np.where(ok[:, None], gm[gi], mean)
+                std = np.where(ok[:, None], gs[gi], std)
             scale = (self.target_std_ / np.maximum(std, 1e-6)).astype(np.float32)
             shift = (self.target_mean_ - mean * scale).astype(np.float32)
             rgb = lalphabeta_to_rgb(lab * scale[:, None, None, :] + shift[:, None, None, :])
@@ -267,7 +304,8 @@ def macenko_stain_matrix(od_pixels, *, alpha: float = 1.0, min_pixels: int = 100
     vectors. The one with the larger red-channel OD is haematoxylin (blue-purple absorbs red).
 
     Returns a float (3, 2) matrix of unit columns [H, E], or ``None`` when the estimate is
-    degenerate: fewer than ``min_pixels`` pixels, vectors with negative components, or the two
+    degenerate: fewer than ``min_pixels`` pixels, a vector with a clearly negative component
+    (below -0.1; smaller negatives are clipped to 0 as estimation noise), or the two
     vectors closer than ``min_angle_deg`` (one stain only, or a white patch).
     """
     od = np.asarray(od_pixels, dtype=np.float64)
@@ -288,12 +326,14 @@ def macenko_stain_matrix(od_pixels, *, alpha: float = 1.0, min_pixels: int = 100
         v1, v2 = v2, v1
     stains = np.stack([v1, v2], axis=1)
     stains /= np.linalg.norm(stains, axis=0, keepdims=True)
-    if np.any(stains < -1e-3):
+    if np.any(stains < -0.1):  # a clearly negative absorption: not a stain
         return None
+    stains = np.clip(stains, 0, None)  # tiny negatives are estimation noise
+    stains /= np.maximum(np.linalg.norm(stains, axis=0, keepdims=True), 1e-12)
     angle = np.degrees(np.arccos(np.clip(stains[:, 0] @ stains[:, 1], -1, 1)))
     if angle < min_angle_deg:
         return None
-    return np.clip(stains, 0, None)
+    return stains
 
 
 def _concentrations(od: np.ndarray, stains: np.ndarray) -> np.ndarray:
@@ -301,18 +341,29 @@ def _concentrations(od: np.ndarray, stains: np.ndarray) -> np.ndarray:
     return od @ np.linalg.pinv(stains).T
 
 
-def macenko_normalize(images, target_stains: np.ndarray, target_max: np.ndarray, *,
+def _macenko_apply(od, stains, src_max, target_stains, target_max):
+    """Re-mix optical densities (m, 3) with the target stains; returns uint8 RGB (m, 3)."""
+    conc = _concentrations(od, stains) * (target_max / src_max)
+    return od_to_rgb(np.clip(conc, 0, None) @ target_stains.T)
+
+
+def macenko_normalize(images, target_stains: np.ndarray, target_max: np.ndarray, *, groups=None,
                       od_threshold: float = 0.15, alpha: float = 1.0, min_pixels: int = 100,
-                      percentile: float = 99.0, preserve_background: bool = True
-                      ) -> tuple[np.ndarray, np.ndarray]:
+                      percentile: float = 99.0, preserve_background: bool = True,
+                      max_group_pixels: int = 100_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Map each image's stains to the target stain vectors and amounts (Macenko et al. 2009).
 
     For every image: estimate its own stain matrix (:func:`macenko_stain_matrix` on its tissue
     pixels), unmix every pixel into H and E amounts, rescale the amounts so that their
     ``percentile`` matches ``target_max`` (2,), and re-mix them with ``target_stains`` (3, 2).
 
-    Degenerate images (mostly white background, a single stain, too little tissue) cannot give
-    a stain estimate. **Fallback:** such images are returned unchanged, and flagged.
+    ``groups``: optional (n,) ids (patients, slides). Given, the stain matrix and the amounts'
+    percentile are estimated once per group, from the pooled tissue pixels of its images (at most
+    ``max_group_pixels``, drawn with ``seed``): more pixels, a steadier estimate, fewer fallbacks,
+    and the differences between patches of one slide are kept.
+
+    Degenerate images or groups (mostly white background, a single stain, too little tissue)
+    cannot give a stain estimate. **Fallback:** they are returned unchanged, and flagged.
     With ``preserve_background`` the non-tissue pixels (OD below ``od_threshold`` in every
     channel) keep their colour, so glass and padding stay white.
 
@@ -323,25 +374,33 @@ def macenko_normalize(images, target_stains: np.ndarray, target_max: np.ndarray,
     target_max = np.asarray(target_max, float)
     out = images.copy()
     fell_back = np.zeros(len(images), dtype=bool)
-    for i, img in enumerate(images):
-        od = optical_density(img.reshape(-1, 3))
+    if groups is None:
+        units = [np.array([i]) for i in range(len(images))]
+    else:
+        groups = np.asarray(groups)
+        if len(groups) != len(images):
+            raise ValueError("groups must have one entry per image")
+        _, inv = np.unique(groups, return_inverse=True)
+        units = [np.flatnonzero(inv == k) for k in range(inv.max() + 1)] if len(inv) else []
+    rng = np.random.default_rng(seed)
+    for idx in units:
+        od = optical_density(images[idx].reshape(-1, 3))
         tissue = od.max(axis=1) > od_threshold
-        stains = macenko_stain_matrix(od[tissue], alpha=alpha, min_pixels=min_pixels)
-        if stains is None:
-            fell_back[i] = True
+        od_t = od[tissue]
+        if len(od_t) > max_group_pixels:
+            od_t = od_t[rng.choice(len(od_t), max_group_pixels, replace=False)]
+        stains = macenko_stain_matrix(od_t, alpha=alpha, min_pixels=min_pixels)
+        src_max = None if stains is None else _percentile(_concentrations(od_t, stains), percentile, axis=0)
+        if stains is None or np.any(src_max <= 1e-6):
+            fell_back[idx] = True
             continue
-        conc = _concentrations(od, stains)
-        src_max = _percentile(conc[tissue], percentile, axis=0)
-        if np.any(src_max <= 1e-6):
-            fell_back[i] = True
-            continue
-        conc *= target_max / src_max
-        new = od_to_rgb(np.clip(conc, 0, None) @ target_stains.T)
+        new = _macenko_apply(od, stains, src_max, target_stains, target_max)
+        flat = out[idx].reshape(-1, 3)
         if preserve_background:
-            flat = out[i].reshape(-1, 3)
             flat[tissue] = new[tissue]
         else:
-            out[i] = new.reshape(img.shape)
+            flat = new
+        out[idx] = flat.reshape(out[idx].shape)
     return out, fell_back
 
 
@@ -387,13 +446,18 @@ class MacenkoNormalizer(TransformerMixin, BaseEstimator):
         self.max_concentrations_ = np.percentile(_concentrations(od, stains), self.percentile, axis=0)
         return self
 
-    def transform(self, X):
+    def transform(self, X, groups=None):
+        """Normalise uint8 images (n, H, W, 3); returns uint8 (n, H, W, 3).
+
+        ``groups``: optional (n,) ids; given, stains are estimated per group (e.g. per patient)
+        from the pooled tissue pixels instead of per image (see :func:`macenko_normalize`).
+        """
         if not hasattr(self, "stains_"):
             raise RuntimeError("MacenkoNormalizer is not fitted: call fit(training_images) first")
         out, self.fallback_ = macenko_normalize(
-            X, self.stains_, self.max_concentrations_, od_threshold=self.od_threshold,
+            X, self.stains_, self.max_concentrations_, groups=groups, od_threshold=self.od_threshold,
             alpha=self.alpha, min_pixels=self.min_pixels, percentile=self.percentile,
-            preserve_background=self.preserve_background)
+            preserve_background=self.preserve_background, seed=self.seed)
         return out
 
 
@@ -402,29 +466,24 @@ class MacenkoNormalizer(TransformerMixin, BaseEstimator):
 # --------------------------------------------------------------------------------------------
 
 
-def hed_jitter(images, *, sigma: float = 0.05, bias: float = 0.02, seed: int | np.random.Generator = 0
-               ) -> np.ndarray:
-    """Random stain variation in HED space (Tellez et al. 2018), one random draw per image.
+def hed_shift(images, scale=(1.0, 1.0, 1.0), bias=(0.0, 0.0, 0.0)) -> np.ndarray:
+    """Change the amount of each stain: ``amount * scale + bias`` in HED space, per image or for all.
 
     Each image is unmixed into haematoxylin, eosin and DAB amounts with scikit-image's
-    Ruifrok-Johnston vectors (``skimage.color.hed_from_rgb``, on optical densities), each amount
-    is changed to ``amount * a + b`` with ``a ~ U(1 - sigma, 1 + sigma)`` and ``b ~ U(-bias, bias)``
-    (per image and stain, ``b`` in optical-density units, applied to stained pixels only so the
-    glass stays white), and the result is re-mixed to RGB.
+    Ruifrok-Johnston vectors (``skimage.color.hed_from_rgb``, on optical densities), changed, and
+    re-mixed to RGB. ``bias`` is in optical-density units and applied to stained pixels only, so
+    the glass stays white.
 
-    **Use on training images only**: it simulates the colour spread of other patients/centres so
-    the model learns to ignore it; test images must stay as they are.
-
-    ``images``: uint8 (n, H, W, 3). ``seed``: int or numpy Generator (same seed, same result).
-    Returns uint8 (n, H, W, 3).
+    ``images``: uint8 (n, H, W, 3); ``scale``, ``bias``: (3,) for all images or (n, 3) per image.
+    Returns uint8 (n, H, W, 3). ``hed_shift(x, scale=(1.3, 0.8, 1))`` mimics a lab that stains
+    nuclei darker and cytoplasm paler.
     """
     from skimage.color import hed_from_rgb, rgb_from_hed
 
     images = _check_images(images)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n = len(images)
-    a = rng.uniform(1 - sigma, 1 + sigma, size=(n, 3))
-    b = rng.uniform(-bias, bias, size=(n, 3))
+    a = np.broadcast_to(np.asarray(scale, dtype=np.float64), (n, 3))
+    b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n, 3))
     out = np.empty_like(images)
     for s in range(0, n, _CHUNK):
         od = optical_density(images[s:s + _CHUNK])
@@ -433,6 +492,28 @@ def hed_jitter(images, *, sigma: float = 0.05, bias: float = 0.02, seed: int | n
         hed = hed * a[s:s + _CHUNK, None, None, :] + b[s:s + _CHUNK, None, None, :] * stained
         out[s:s + _CHUNK] = od_to_rgb(np.clip(_mat(hed, rgb_from_hed), 0, None))
     return out
+
+
+def hed_jitter(images, *, sigma: float = 0.05, bias: float = 0.02, seed: int | np.random.Generator = 0
+               ) -> np.ndarray:
+    """Random stain variation in HED space (Tellez et al. 2018), one random draw per image.
+
+    Each stain amount of an image becomes ``amount * a + b`` with ``a ~ U(1 - sigma, 1 + sigma)`` and
+    ``b ~ U(-bias, bias)`` drawn per image and stain (see :func:`hed_shift`; ``b`` in
+    optical-density units, stained pixels only, so the glass stays white).
+
+    **Use on training images only**: it simulates the colour spread of other patients/centres so
+    the model learns to ignore it; test images must stay as they are.
+
+    ``images``: uint8 (n, H, W, 3). ``seed``: int or numpy Generator (same seed, same result).
+    Returns uint8 (n, H, W, 3).
+    """
+    images = _check_images(images)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n = len(images)
+    a = rng.uniform(1 - sigma, 1 + sigma, size=(n, 3))
+    b = rng.uniform(-bias, bias, size=(n, 3))
+    return hed_shift(images, a, b)
 
 
 def augment_training_set(images, *arrays, n_copies: int = 1, seed: int = 0, **jitter_kw):
@@ -496,7 +577,8 @@ def evaluate_treatments(make_model: Callable[[], object], treatments: Mapping[st
 
     Parameters
     ----------
-    make_model : function returning a fresh (unfitted) scikit-learn classifier with ``predict_proba``.
+    make_model : function returning a fresh (unfitted) scikit-learn classifier; ROC AUC uses its
+        ``predict_proba`` or, without it, its ``decision_function``; the other scores its ``predict``.
     treatments : ``{name: {"train": X, "test": X, "extra": X_extra (optional)}}``; each X is a
         feature matrix (n, p) with rows aligned with ``y``. The model is fitted on the ``train``
         rows of the training patients and scored on the ``test`` rows of the held-out patients.
@@ -531,9 +613,9 @@ def evaluate_treatments(make_model: Callable[[], object], treatments: Mapping[st
             y_fit = np.concatenate([y_fit, y[tr]])
         model = make_model().fit(X_fit, y_fit)
         X_te = np.asarray(t["test"])[te]
-        proba = model.predict_proba(X_te)[:, 1]
-        pred = (proba >= 0.5).astype(int)
-        auc = roc_auc_score(y[te], proba) if len(np.unique(y[te])) == 2 else np.nan
+        pred = model.predict(X_te)
+        score = model.predict_proba(X_te)[:, 1] if hasattr(model, "predict_proba") else model.decision_function(X_te)
+        auc = roc_auc_score(y[te], score) if len(np.unique(y[te])) == 2 else np.nan
         rows.append((name, k, balanced_accuracy_score(y[te], pred), f1_score(y[te], pred, zero_division=0), auc))
     per_fold = pd.DataFrame(rows, columns=["treatment", "fold", "balanced_accuracy", "f1", "roc_auc"])
     summary = per_fold.groupby("treatment", sort=False)[["balanced_accuracy", "f1", "roc_auc"]].agg(["mean", "std"])
@@ -545,30 +627,77 @@ def evaluate_treatments(make_model: Callable[[], object], treatments: Mapping[st
 # --------------------------------------------------------------------------------------------
 
 
+def patient_stain_table(means: np.ndarray, patients, labels=None) -> pd.DataFrame:
+    """Per-patient mean of per-patch stain amounts (from :func:`stain_means`).
+
+    ``means``: float (n, 3) H, E, DAB per patch (NaN rows ignored); ``patients``: (n,) ids;
+    ``labels``: optional (n,) 0/1 to add the patient's IDC fraction. Returns a DataFrame indexed by
+    patient with columns ``H``, ``E``, ``DAB``, ``n_patches`` (and ``idc_fraction``).
+    """
+    df = pd.DataFrame(np.asarray(means, float), columns=["H", "E", "DAB"])
+    df["patient"] = np.asarray(patients).astype(str)
+    df["n_patches"] = 1
+    if labels is not None:
+        df["idc_fraction"] = np.asarray(labels, float)
+    agg = {"H": "mean", "E": "mean", "DAB": "mean", "n_patches": "sum"}
+    if labels is not None:
+        agg["idc_fraction"] = "mean"
+    return df.groupby("patient", sort=True).agg(agg)
+
+
+def plot_stain_spread(tables: Mapping[str, pd.DataFrame], ax=None, *, x: str = "H", y: str = "E",
+                      title: str | None = None):
+    """Scatter of per-patient mean stain amounts, one colour per table (e.g. raw vs normalised).
+
+    ``tables``: ``{name: DataFrame}`` from :func:`patient_stain_table`. Each dot is one patient; a
+    tight cloud means patients look alike in colour. The legend gives the spread (std) of each
+    axis over patients. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5), constrained_layout=True)
+    for k, (name, t) in enumerate(tables.items()):
+        ax.scatter(t[x], t[y], s=12 + 40 * np.sqrt(t["n_patches"] / t["n_patches"].max()), alpha=0.6,
+                   color=plt.get_cmap("tab10")(k), edgecolor="none",
+                   label=f"{name} (std {x} {t[x].std():.4f}, {y} {t[y].std():.4f})")
+    ax.set(xlabel=f"mean {x} per patient (colour deconvolution)", ylabel=f"mean {y} per patient",
+           title=title or "Colour differs between patients (one dot = one patient)")
+    ax.legend(fontsize="small")
+    return ax
+
+
 def plot_patient_grid(images, patients, *, labels=None, label: int | None = 1, n_per_patient: int = 6,
-                      max_patients: int = 8, seed: int = 0, size: float = 1.1):
+                      order: Sequence[str] | None = None, max_patients: int = 8, spread: bool = False,
+                      seed: int = 0, size: float = 1.1, title: str | None = None):
     """Grid of patches of one tissue type: one row per patient, ``n_per_patient`` random patches each.
 
     ``images``: uint8 (n, H, W, 3); ``patients``: (n,) ids; ``labels``/``label``: keep only patches
-    with this label (e.g. 1 = IDC) so rows differ by patient, not by tissue type. Rows are the
-    first ``max_patients`` patients (sorted) with enough patches. Returns ``(fig, axes)``.
+    with this label (e.g. 1 = IDC) so rows differ by patient, not by tissue type. ``order``:
+    patient ids to show, in this order (default: sorted ids); patients with fewer than
+    ``n_per_patient`` such patches are skipped; at most ``max_patients`` rows: the first ones, or,
+    with ``spread=True``, evenly spaced along ``order`` (e.g. from palest to darkest). The same arguments
+    give the same patches, so grids of raw and normalised images can be compared.
+    Returns ``(fig, axes)``.
     """
     import matplotlib.pyplot as plt
 
     images = _check_images(images)
     patients = np.asarray(patients).astype(str)
     keep = np.ones(len(images), bool) if labels is None or label is None else np.asarray(labels) == label
-    rng = np.random.default_rng(seed)
+    candidates = sorted(np.unique(patients[keep]), key=lambda s: (len(s), s)) if order is None else \
+        [str(p) for p in order]
+    eligible = [(p, idx) for p in candidates
+                if len(idx := np.flatnonzero(keep & (patients == p))) >= n_per_patient]
+    if spread and len(eligible) > max_patients:
+        eligible = [eligible[int(i)] for i in np.linspace(0, len(eligible) - 1, max_patients).round()]
     chosen = []
-    for p in sorted(np.unique(patients[keep]), key=lambda s: (len(s), s)):
-        idx = np.flatnonzero(keep & (patients == p))
-        if len(idx) >= n_per_patient:
-            chosen.append((p, rng.choice(idx, n_per_patient, replace=False)))
-        if len(chosen) == max_patients:
-            break
+    for k, (p, idx) in enumerate(eligible[:max_patients]):
+        rng = np.random.default_rng([seed, k, len(idx)])
+        chosen.append((p, np.sort(rng.choice(idx, n_per_patient, replace=False))))
     if not chosen:
         raise ValueError(f"no patient has {n_per_patient} patches of the requested type")
-    fig, axes = plt.subplots(len(chosen), n_per_patient, figsize=(size * n_per_patient + 0.8, size * len(chosen)),
+    fig, axes = plt.subplots(len(chosen), n_per_patient, figsize=(size * n_per_patient + 0.9, size * len(chosen) + 0.4),
                              squeeze=False)
     for r, (p, idx) in enumerate(chosen):
         for c, i in enumerate(idx):
@@ -577,4 +706,35 @@ def plot_patient_grid(images, patients, *, labels=None, label: int | None = 1, n
             ax.set_xticks([])
             ax.set_yticks([])
         axes[r, 0].set_ylabel(p, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
     return fig, axes
+
+
+def compare_to_baseline(per_fold: pd.DataFrame, baseline: str, metric: str = "balanced_accuracy",
+                        treatments: Sequence[str] | None = None, min_difference: float = 0.01) -> pd.DataFrame:
+    """Paired, fold-by-fold differences to a baseline treatment (from :func:`evaluate_treatments`).
+
+    Returns one row per treatment with ``mean_difference`` and ``std_difference`` of ``metric``
+    (treatment minus baseline, over folds), ``folds_better`` (out of ``n_folds``) and a plain
+    ``verdict``: "helped" when the mean difference is above ``min_difference`` and at most one
+    fold is worse, "hurt" for the mirror case, "no clear effect" otherwise. The folds are the same
+    patients for every treatment, so the differences are paired.
+    """
+    base = per_fold[per_fold.treatment == baseline].set_index("fold")[metric]
+    names = [t for t in per_fold.treatment.unique() if t != baseline] if treatments is None else treatments
+    rows = []
+    for name in names:
+        d = per_fold[per_fold.treatment == name].set_index("fold")[metric] - base
+        d = d.dropna()
+        k = len(d)
+        better, worse = int((d > 0).sum()), int((d < 0).sum())
+        if d.mean() > min_difference and worse <= 1:
+            verdict = "helped"
+        elif d.mean() < -min_difference and better <= 1:
+            verdict = "hurt"
+        else:
+            verdict = "no clear effect"
+        rows.append((name, d.mean(), d.std(), better, k, verdict))
+    return pd.DataFrame(rows, columns=["treatment", "mean_difference", "std_difference", "folds_better", "n_folds",
+                                       "verdict"]).set_index("treatment")
