@@ -711,7 +711,10 @@ def plot_feature_histograms(
                 ax.hist(vc[(vc >= lo) & (vc <= hi)], bins=edges, density=True, histtype="stepfilled", alpha=0.35,
                         color=colors[c], edgecolor=colors[c], linewidth=1.2, label=_class_name(c, class_names))
         ax.set_title(f, fontsize=10)
+        ax.set_xlabel("feature value", fontsize=8)
         ax.set_yticks([])
+    for row in axes:
+        row[0].set_ylabel("density")
     for ax in axes.ravel()[len(features):]:
         ax.set_axis_off()
     axes.ravel()[0].legend(fontsize=8)
