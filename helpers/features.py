@@ -312,31 +312,50 @@ _HUE_LUT_CACHE: dict = {}
 
 def _hue_lut(bins: int) -> np.ndarray:
     """Hue bin of every 24-bit colour (16 MB, uint8), built once per process (about a second)."""
-    if bins not in _HUE_LUT_CACHE:
-        if bins > 255:
-            raise ValueError("at most 255 bins")
-        lut = np.empty(1 << 24, dtype=np.uint8)
-        gb = np.stack(np.meshgrid(np.arange(256), np.arange(256), indexing="ij"), axis=-1).reshape(-1, 2)
-        pix = np.empty((1 << 16, 3), dtype=np.uint8)
-        pix[:, 1:] = gb
-        for r in range(256):
-            pix[:, 0] = r
-            lut[r << 16 : (r + 1) << 16] = _hue_codes_direct(pix, bins)
-        _HUE_LUT_CACHE[bins] = lut
-    return _HUE_LUT_CACHE[bins]
+    if bins in _HUE_LUT_CACHE:
+        return _HUE_LUT_CACHE[bins]
+    if bins > 255:
+        raise ValueError("at most 255 bins")
+    path = None
+    try:  # a copy on disk saves the second per process
+        from ._common import cache_dir
+
+        path = cache_dir("features") / f"hue-lut-v{FEATURES_VERSION}-{bins}.npy"
+        lut = np.load(path)
+        if lut.shape == (1 << 24,) and lut.dtype == np.uint8:
+            _HUE_LUT_CACHE[bins] = lut
+            return lut
+    except Exception:  # no cache folder or no valid file: build it
+        pass
+    lut = np.empty(1 << 24, dtype=np.uint8)
+    gb = np.stack(np.meshgrid(np.arange(256), np.arange(256), indexing="ij"), axis=-1).reshape(-1, 2)
+    pix = np.empty((1 << 16, 3), dtype=np.uint8)
+    pix[:, 1:] = gb
+    for r in range(256):
+        pix[:, 0] = r
+        lut[r << 16 : (r + 1) << 16] = _hue_codes_direct(pix, bins)
+    _HUE_LUT_CACHE[bins] = lut
+    if path is not None:
+        try:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, lut)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return lut
 
 
 def _hsv_codes(pix: np.ndarray, bins: int):
     """H, S, V histogram bins of uint8 pixels ``(n, m, 3)``, identical to binning ``rgb2hsv`` with numpy.
 
-    Batches of more than 20,000 pixels look the hue bin up in a table of all 2^24 colours (built on first use);
-    smaller ones compute it directly.
+    Batches of more than 100,000 pixels (40 patches) look the hue bin up in a table of all 2^24 colours (built on
+    first use, cached on disk); smaller ones compute it directly.
     """
     v_lut, s_lut = _hsv_luts(bins)
     r, g, b = pix[..., 0], pix[..., 1], pix[..., 2]
     mx = np.maximum(np.maximum(r, g), b)
     mn = np.minimum(np.minimum(r, g), b)
-    if pix[..., 0].size > 20_000:
+    if pix[..., 0].size > 100_000:
         code = r.astype(np.int32) << 16
         code |= g.astype(np.int32) << 8
         code |= b
@@ -1043,7 +1062,9 @@ def extract_features_from_paths(
     bad = np.isnan(X).any(axis=1)
     if bad.any():
         shown = ", ".join(np.asarray(paths)[bad][:5])
-        warnings.warn(f"{int(bad.sum())} of {n} file(s) could not be decoded; their rows are NaN: {shown}", stacklevel=2)
+        warnings.warn(
+            f"{int(bad.sum())} of {n} file(s) could not be decoded; their rows are NaN: {shown}", stacklevel=2
+        )
     if cache_file is not None:
         tmp = cache_file.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(tmp, X=X, names=names.astype(str))

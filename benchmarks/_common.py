@@ -1,0 +1,34 @@
+"""Shared helpers of the benchmark scripts (not a test module)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+from pathlib import Path
+
+
+def idc_dir() -> Path:
+    path = os.environ.get("HISTO_IDC_DIR")
+    if not path or not Path(path).is_dir():
+        sys.exit("Set HISTO_IDC_DIR to the shared IDC sample (e.g. /work/shared/data/idc).")
+    return Path(path)
+
+
+def peak_rss_mb(children: bool = False) -> float:
+    """Peak resident memory (MB) of this process, or the largest of its finished children."""
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def cpu_seconds(children: bool = False) -> float:
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
