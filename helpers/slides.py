@@ -123,6 +123,18 @@ def _valid_mask(w: np.ndarray, h: np.ndarray, patch_size: int) -> np.ndarray:
     return (r[None, :, None] < h[:, None, None]) & (r[None, None, :] < w[:, None, None])
 
 
+def _layout(x, y, widths, heights, patch_size: int, downscale: int, origin):
+    """Shared geometry of :func:`mosaic` and :func:`value_map`: sizes, downscale, origin and extent."""
+    n = len(x)
+    if n == 0:
+        raise ValueError("no patches to place")
+    w, h = _sizes(widths, heights, n, patch_size)
+    d = _check_downscale(downscale, patch_size)
+    origin = (int(x.min()), int(y.min())) if origin is None else (int(origin[0]), int(origin[1]))
+    extent = slide_extent(x, y, widths=w, heights=h, downscale=d, patch_size=patch_size, origin=origin)
+    return w, h, d, origin, extent
+
+
 def mosaic(images: np.ndarray, x, y, *, widths=None, heights=None, downscale: int = 1,
            background: int = 255, origin: tuple[int, int] | None = None, chunk: int = 512) -> np.ndarray:
     """Rebuild a slide image from its patches.
@@ -163,13 +175,7 @@ def mosaic(images: np.ndarray, x, y, *, widths=None, heights=None, downscale: in
     x, y = _as_int(x, "x"), _as_int(y, "y")
     if len(x) != n or len(y) != n:
         raise ValueError(f"x and y must have one entry per image ({n})")
-    if n == 0:
-        raise ValueError("no patches to place")
-    w, h = _sizes(widths, heights, n, patch_size)
-    d = _check_downscale(downscale, patch_size)
-    origin = (int(x.min()), int(y.min())) if origin is None else (int(origin[0]), int(origin[1]))
-    left, right, bottom, top = slide_extent(x, y, widths=w, heights=h, downscale=d,
-                                            patch_size=patch_size, origin=origin)
+    w, h, d, origin, (left, right, bottom, top) = _layout(x, y, widths, heights, patch_size, downscale, origin)
     channels = images.shape[-1]
     shape = ((bottom - top) // d, (right - left) // d, channels)
     out = np.full(shape, background, dtype=np.uint8)
@@ -207,13 +213,7 @@ def value_map(values, x, y, *, widths=None, heights=None, downscale: int = 1, pa
     n = len(x)
     if values.shape != (n,) or len(y) != n:
         raise ValueError(f"values, x and y must all have shape ({n},)")
-    if n == 0:
-        raise ValueError("no patches to place")
-    w, h = _sizes(widths, heights, n, patch_size)
-    d = _check_downscale(downscale, patch_size)
-    origin = (int(x.min()), int(y.min())) if origin is None else (int(origin[0]), int(origin[1]))
-    left, right, bottom, top = slide_extent(x, y, widths=w, heights=h, downscale=d,
-                                            patch_size=patch_size, origin=origin)
+    w, h, d, origin, (left, right, bottom, top) = _layout(x, y, widths, heights, patch_size, downscale, origin)
     s = patch_size // d
     # an output pixel is covered when any of its d x d slide pixels is: ceil(size / d) pixels
     r = np.arange(s)
