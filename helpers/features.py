@@ -923,7 +923,7 @@ def default_features(n_jobs=1, *, scales=(1,), progress=False) -> FeatureSet:
     )
 
 
-def extract_features(images, *, features=None, n_jobs=1, progress=True):
+def extract_features(images, *, features=None, n_jobs=1, progress=True, cache=True):
     """Features of an array of patches.
 
     Parameters
@@ -935,6 +935,10 @@ def extract_features(images, *, features=None, n_jobs=1, progress=True):
         joblib workers.
     progress : bool
         Progress bar.
+    cache : bool
+        Keep the result on disk (``$HISTO_CACHE_DIR``), keyed by the pixels and the feature parameters, so the next
+        notebook that asks for the same features of the same patches gets them at once. Only for this module's
+        feature sets, whose parameters are plain values (a custom transformer is always recomputed).
 
     Returns
     -------
@@ -944,8 +948,27 @@ def extract_features(images, *, features=None, n_jobs=1, progress=True):
     fs = features if features is not None else default_features()
     if isinstance(fs, FeatureSet):
         fs = fs.set_params(n_jobs=n_jobs, progress=progress)
-    X = fs.fit(images).transform(images)
-    return np.asarray(X, dtype=np.float32), np.asarray(fs.get_feature_names_out())
+    path = None
+    if cache and isinstance(fs, (FeatureSet, _Family)):
+        from ._common import cache_dir
+
+        pixels = np.ascontiguousarray(as_images(images))
+        h = hashlib.sha1(f"arrays-v{FEATURES_VERSION}|{_params_digest(fs)}|{pixels.shape}".encode())
+        h.update(memoryview(pixels).cast("B"))
+        path = cache_dir("features") / f"array-{h.hexdigest()[:20]}.npz"
+        if path.exists():
+            try:
+                with np.load(path) as f:
+                    return f["X"], f["names"]
+            except Exception:
+                path.unlink(missing_ok=True)
+    X = np.asarray(fs.fit(images).transform(images), dtype=np.float32)
+    names = np.asarray(fs.get_feature_names_out()).astype(str)
+    if path is not None:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, X=X, names=names)
+        os.replace(tmp, path)
+    return X, names
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -974,12 +997,16 @@ def _features_from_files(features, paths):
     return out
 
 
+def _params_digest(features) -> str:
+    """The feature transformer's class and parameters (not how it runs: n_jobs, progress, chunk_size) as text."""
+    params = {k: v for k, v in features.get_params(deep=True).items() if k not in ("n_jobs", "progress", "chunk_size")}
+    return f"{type(features).__name__}|" + repr(sorted((k, repr(v)) for k, v in params.items()))
+
+
 def features_cache_key(paths, features) -> str:
     """Key of a feature cache file: the file list (names, sizes, modification times) and the feature parameters."""
     h = hashlib.sha1()
-    h.update(f"v{FEATURES_VERSION}|{type(features).__name__}|".encode())
-    params = {k: v for k, v in features.get_params(deep=True).items() if k not in ("n_jobs", "progress", "chunk_size")}
-    h.update(repr(sorted((k, repr(v)) for k, v in params.items())).encode())
+    h.update(f"v{FEATURES_VERSION}|{_params_digest(features)}|".encode())
     for p in paths:
         try:
             st = os.stat(p)
@@ -1067,7 +1094,7 @@ def extract_features_from_paths(
         )
     if cache_file is not None:
         tmp = cache_file.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, X=X, names=names.astype(str))
+        np.savez(tmp, X=X, names=names)
         os.replace(tmp, cache_file)
     return X, names
 

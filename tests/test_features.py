@@ -258,3 +258,27 @@ def test_unreadable_file_gives_nan_row(demo_copy, tmp_path):
     with pytest.warns(UserWarning, match="could not be decoded"):
         X, _ = F.extract_features_from_paths(paths, n_jobs=1, cache_dir=False, progress=False)
     assert np.isnan(X[3]).all() and np.isfinite(np.delete(X, 3, axis=0)).all()
+
+
+def test_extract_features_cache(demo_root, monkeypatch):
+    """The second call with the same patches and parameters is read from disk; other patches/params recompute."""
+    from helpers.data import index_idc, read_patches
+
+    images, _ = read_patches(index_idc(demo_root).path[:40], progress=False)
+    X1, n1 = F.extract_features(images, progress=False)
+    calls = []
+    original = F.FeatureSet.transform
+
+    def spy(self, X):
+        calls.append(len(X))
+        return original(self, X)
+
+    monkeypatch.setattr(F.FeatureSet, "transform", spy)
+    X2, n2 = F.extract_features(images, progress=False)
+    assert calls == [] and np.array_equal(X1, X2) and list(n1) == list(n2)
+    X3, _ = F.extract_features(images[:30], progress=False)
+    assert calls == [30] and np.array_equal(X3, X1[:30])
+    X4, n4 = F.extract_features(images, features=F.default_features(scales=(1, 2)), progress=False)
+    assert calls == [30, 40] and X4.shape[1] > X1.shape[1]
+    F.extract_features(images, progress=False, cache=False)
+    assert calls[-1] == 40 and len(calls) == 3
