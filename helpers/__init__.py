@@ -1,34 +1,12 @@
 """Helpers for the workshop "Machine learning for histopathological image analysis".
 
-Modules
--------
-data      IDC patches: find, index, subsample, decode, cache (:func:`helpers.load_idc`).
-demo      deterministic synthetic IDC-like data (offline fallback, tests).
-splits    patient-level splits, including the published 162-patient split.
-features  batched hand-crafted features as scikit-learn transformers.
-models    the reference pipeline (``python -m helpers baseline``).
-plots     figures shared by the notebooks.
-kather    the Kather 2016 colorectal texture tiles (multi-class track).
-slides    whole-slide mosaics and heatmaps rebuilt from patch coordinates.
-stain     stain normalisation and colour augmentation.
-check     the set-up check (``python -m helpers check``).
+``load_idc`` and ``load_kather`` find and load the two data sets (see :mod:`helpers.data`); the other modules
+are imported by name: ``splits``, ``features``, ``evaluation``, ``models``, ``stain``, ``slides``, ``plots``;
+``python -m helpers --help`` lists the instructor commands (check, prepare, features, baseline).
 """
 
-from ._common import DataError, DemoDataWarning
-from .data import IDCData, find_idc, index_idc, load_idc, read_patches
-from .splits import published_split, train_test_split_by_patient
+from .data import DataError, PatchData, load_idc, load_kather
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = [
-    "DataError",
-    "DemoDataWarning",
-    "IDCData",
-    "find_idc",
-    "index_idc",
-    "load_idc",
-    "read_patches",
-    "published_split",
-    "train_test_split_by_patient",
-    "__version__",
-]
+__all__ = ["DataError", "PatchData", "load_idc", "load_kather", "__version__"]

@@ -1,17 +1,7 @@
-"""Access to the IDC breast histopathology patches (Janowczyk & Madabhushi 2016; Kaggle copy).
-
-The data set: 277,524 RGB PNG patches of 50 x 50 px cut from 162 whole-mount slides of breast cancer, laid out as
-``<patient>/<0|1>/<patient>_idx5_x<X>_y<Y>_class<C>.png`` (class 1 = invasive ductal carcinoma, IDC).
-
-Where the data comes from, in this order (see :func:`find_idc`):
-
-1. an explicit ``path``;
-2. the environment variable ``HISTO_IDC_DIR``;
-3. a workshop subset prepared with ``python -m helpers prepare`` under the repository's ``data/idc_subset``;
-4. the Kaggle download through :mod:`kagglehub` (dataset version pinned, so a cached copy works offline);
-5. the synthetic demo data of :mod:`helpers.demo`, with a visible banner (never silently).
-
-``HISTO_DEMO=1`` forces the demo data.
+"""The workshop's data: one registry of sources (:data:`SOURCES`), where data is found (:func:`find_data`),
+loading into :class:`PatchData`. IDC: Kaggle *Breast Histopathology Images* (CC0), 50 x 50 RGB PNG patches;
+Kather: Zenodo *textures in colorectal cancer histology* (CC BY 4.0), 150 x 150 RGB TIFF tiles. Nothing here
+touches the network: downloads happen only in ``python -m helpers prepare --download`` (:mod:`helpers.prepare`).
 """
 
 from __future__ import annotations
@@ -22,623 +12,524 @@ import re
 import struct
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ._common import DataError, cache_dir, demo_forced, kagglehub_cached, repo_data_dir, stable_hash, warn_demo
+#: The pinned sources of both data sets: the one place that names them.
+SOURCES = {
+    "idc": dict(title="IDC breast histopathology patches", env="HISTO_IDC_DIR", prepared="idc_subset",
+                sample="sample/idc", kaggle="paultimothymooney/breast-histopathology-images", kaggle_version=1,
+                size="about 3.1 GB", licence="CC0 1.0"),
+    "kather": dict(title="Kather 2016 colorectal texture tiles", env="HISTO_KATHER_DIR", prepared="kather2016",
+                   sample="sample/kather2016", kaggle="kmader/colorectal-histology-mnist", kaggle_version=2,
+                   zenodo_url="https://zenodo.org/records/53169/files/Kather_texture_2016_image_tiles_5000.zip"
+                              "?download=1",
+                   zenodo_md5="md5:0ddbebfc56344752028fda72602aaade", doi="10.5281/zenodo.53169",
+                   size="about 250 MB", licence="CC BY 4.0"),
+}
+#: Patients whose whole slide is in the Kaggle data (complete patient folders): 8864 is a published test patient,
+#: 9124 train, 8917 and 9023 validation, 8863 and 8950 in no list. The bundled sample keeps the first three.
+COMPLETE_SLIDES = ("8864", "8950", "9124", "8863", "8917", "9023")
+KATHER_CLASSES = ("TUMOR", "STROMA", "COMPLEX", "LYMPHO", "DEBRIS", "MUCOSA", "ADIPOSE", "EMPTY")
+IDC_CLASSES, PATCH_SIZE, TILE_SIZE = ("non-IDC", "IDC"), 50, 150
+DUPLICATE_TREE = "IDC_regular_ps50_idx5"  # the Kaggle archive holds every patient folder twice
 
-__all__ = [
-    "PATCH_SIZE",
-    "KAGGLE_IDC_HANDLE",
-    "KAGGLE_IDC_VERSION",
-    "DUPLICATE_TREE",
-    "IDCSource",
-    "IDCData",
-    "DataError",
-    "parse_patch_name",
-    "index_idc",
-    "read_patch",
-    "read_patches",
-    "subsample",
-    "find_idc",
-    "load_idc",
-    "download_idc",
-    "HOW_TO_GET_IDC",
-]
+IDC_LAYOUT = ("Expected layout (the Kaggle one): <folder>/8863/0/8863_idx5_x1001_y1001_class0.png, "
+              "<folder>/8863/1/..., <folder>/8864/..., i.e. <patient>/<0|1>/<patient>_idx5_x<X>_y<Y>_class<C>.png")
+KATHER_LAYOUT = ("Expected layout (the Zenodo zip): <folder>/01_TUMOR/*.tif, 02_STROMA/, 03_COMPLEX/, 04_LYMPHO/, "
+                 "05_DEBRIS/, 06_MUCOSA/, 07_ADIPOSE/, 08_EMPTY/")
+_IDC_NAME = re.compile(r"^(?P<patient>\d+)_idx5_x(?P<x>\d+)_y(?P<y>\d+)_class(?P<label>[01])\.png$")
+_KATHER_NAME = re.compile(r"^(?:[0-9A-Fa-f]+_)?(?P<image>.+?\.tif)_Row_(?P<row>\d+)_Col_(?P<col>\d+)\.tif$")
+_KATHER_FOLDER = re.compile(r"^(\d{1,2})_([A-Za-z]+)$")
 
-PATCH_SIZE = 50
-KAGGLE_IDC_HANDLE = "paultimothymooney/breast-histopathology-images"
-#: Pinned Kaggle dataset version: an unpinned handle asks the Kaggle API for the latest version first and so fails
-#: offline even when the data set is in the kagglehub cache.
-KAGGLE_IDC_VERSION = 1
-#: The Kaggle archive holds every patient folder twice: at the top and under this folder.
-DUPLICATE_TREE = "IDC_regular_ps50_idx5"
-PREPARED_SUBSET = "idc_subset"
 
-HOW_TO_GET_IDC = (
-    "(1) point HISTO_IDC_DIR (or path=...) at an unpacked copy of the Kaggle data set "
-    "'Breast Histopathology Images'; (2) ask your instructor for the prepared workshop subset and unpack it "
-    "into the repository's data/idc_subset (made with `python -m helpers prepare`); "
-    "(3) download it once, while online, with `python -m helpers prepare --download` "
-    f"(kagglehub, {KAGGLE_IDC_HANDLE} version {KAGGLE_IDC_VERSION}, about 3 GB)."
-)
+class DataError(RuntimeError):
+    """A data set is missing, unreadable or laid out unexpectedly; the message says what to do."""
 
-EXPECTED_LAYOUT = (
-    "Expected layout (the Kaggle one):\n"
-    "  <root>/\n"
-    "    8863/\n"
-    "      0/8863_idx5_x1001_y1001_class0.png\n"
-    "      1/8863_idx5_x1451_y901_class1.png\n"
-    "    8864/\n"
-    "      ...\n"
-    "  i.e. <patient>/<0|1>/<patient>_idx5_x<X>_y<Y>_class<C>.png"
-)
 
-_NAME_RE = re.compile(r"^(?P<patient>\d+)_idx5_x(?P<x>\d+)_y(?P<y>\d+)_class(?P<label>[01])\.png$")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-TABLE_COLUMNS = ["path", "patient", "x", "y", "label", "width", "height"]
+class DataWarning(UserWarning):
+    """A problem in data that still loads: few patients or one class, corrupt files skipped, a stray folder."""
+
+
+def how_to_get(name: str) -> str:
+    """The three ways to get a data set (one text, used by every message)."""
+    s = SOURCES[name]
+    return (f"Ways to get the {s['title']}: (1) set {s['env']} to an unzipped copy; (2) unzip the instructor's "
+            f"handout (made with `python -m helpers prepare`) into the repository's data/ folder; (3) while online, "
+            f"run `python -m helpers prepare --download` ({s['size']}).")
+
+
+def cache_dir(*parts: str) -> Path:
+    """Folder for caches: ``$HISTO_CACHE_DIR``, else the user cache folder (``~/.cache/histo-workshop``)."""
+    base = os.environ.get("HISTO_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "histo-workshop")
+    path = Path(base).expanduser().joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir() -> Path | None:
+    """The workshop's ``data/`` folder: ``$HISTO_DATA_DIR``, else the one next to ``helpers`` (editable install),
+    else one holding ``sample/`` in the working directory or above it (plain ``pip install .``), else None."""
+    env = os.environ.get("HISTO_DATA_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    cwd = Path.cwd().resolve()
+    for folder in (Path(__file__).resolve().parent.parent, cwd, *cwd.parents):
+        if (folder / "data" / "sample").is_dir():
+            return folder / "data"
+    return None
+
+
+class Location(NamedTuple):
+    """Where a data set was found: ``root`` folder, ``kind`` (path, env, prepared, kagglehub, sample), text."""
+    root: Path
+    kind: str
+    description: str
+
+
+def _check_folder(path, what: str, name: str) -> Path:
+    """``path`` as a folder that exists and is not empty, else a :class:`DataError` saying what to do."""
+    p = Path(path).expanduser()
+    if p.is_file() and p.suffix.lower() == ".zip":
+        raise DataError(f"{what} is a .zip archive: unzip it first, then give the unzipped folder.")
+    if p.is_file():
+        raise DataError(f"{what} is a file, not a folder. Give the folder that holds the data.")
+    if not p.is_dir():
+        raise DataError(f"{what}: no such folder. Check the spelling. {how_to_get(name)}")
+    if not any(p.iterdir()):
+        raise DataError(f"{what} is an empty folder. Copy or unzip the data into it. {how_to_get(name)}")
+    return p
+
+
+def _manifest(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):  # none, or not readable: not a prepared folder
+        return None
+
+
+def _prepared(name: str, base: Path) -> Location | None:
+    """Prepared data under ``data/``: ``data/<prepared>``, else one level deeper, else any ``data/*/``."""
+    folder = base / SOURCES[name]["prepared"]
+    subfolders = lambda f: sorted(p for p in f.iterdir() if p.is_dir()) if f.is_dir() else []  # noqa: E731
+    for c in [folder, *subfolders(folder), *(p for p in subfolders(base) if p.name not in ("sample", folder.name))]:
+        m = _manifest(c)
+        if m is not None and m.get("dataset") == name:
+            note = "" if c == folder else f" (found at {c}, not {folder}: fine)"
+            return Location(c, "prepared", f"prepared data in {c}{note}")
+    if folder.is_dir() and any(folder.iterdir()):
+        found = ", ".join(sorted(p.name for p in folder.iterdir())[:5])
+        warnings.warn(f"{folder} holds no manifest.json of a prepared {name} set, here or one level down "
+                      f"(found: {found}); ignoring it. Re-unzip the handout so that {folder}/manifest.json "
+                      "exists.", DataWarning, stacklevel=4)
+    return None
+
+
+def _kagglehub_cached(name: str) -> Path | None:
+    """The pinned version's folder if kagglehub's cache holds it complete (same layout as kagglehub; no network)."""
+    s = SOURCES[name]
+    cache = os.environ.get("KAGGLEHUB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "kagglehub")
+    base = Path(cache, "datasets", *s["kaggle"].split("/"))
+    folder = base / "versions" / str(s["kaggle_version"])
+    return folder if folder.is_dir() and (base / f"{s['kaggle_version']}.complete").exists() else None
+
+
+def find_data(name: str, path=None) -> Location:
+    """Where data set ``name`` ("idc" or "kather") is, without reading it or the network.
+
+    Order: ``path`` -> environment variable -> prepared data under ``data/`` (also one folder deeper) -> kagglehub
+    cache of the pinned version -> the sample bundled in ``data/sample``. Raises :class:`DataError` when ``path`` or
+    the environment variable points nowhere (never silently replaced by other data), or when nothing is found."""
+    s = SOURCES[name]
+    if path is not None:
+        root = _check_folder(path, f"The folder {path}", name)
+        return Location(root, "path", f"folder {root}")
+    env = os.environ.get(s["env"], "").strip()
+    if env:
+        root = _check_folder(env, f"{s['env']}={env}", name)
+        return Location(root, "env", f"{s['env']}={root}")
+    base = data_dir()
+    found = _prepared(name, base) if base is not None else None
+    if found or _kagglehub_cached(name):
+        return found or Location(_kagglehub_cached(name), "kagglehub",
+                                 f"kagglehub cache of {s['kaggle']} version {s['kaggle_version']}")
+    if base is not None and (base / s["sample"]).is_dir():
+        m = _manifest(base / s["sample"]) or {}
+        n, p = (f"{m[k]:,}" if isinstance(m.get(k), int) else "?" for k in ("n_patches", "n_patients"))
+        what = f"{n} patches, {p} patients" if name == "idc" else f"{n} tiles, {len(KATHER_CLASSES)} classes"
+        return Location(base / s["sample"], "sample",
+                        f"bundled sample: {what} — for the full data run `python -m helpers prepare`")
+    looked = f"{s['env']} (unset), data/ folder ({base or 'not found: see HISTO_DATA_DIR'}), kagglehub cache"
+    raise DataError(
+        f"No {s['title']} found. Looked at: {looked}. The bundled sample lives in the repository's data/sample: "
+        "run from inside the repository, set HISTO_DATA_DIR=<repository>/data, or install with `pip install -e .`. "
+        + how_to_get(name))
 
 
 def parse_patch_name(name: str) -> dict | None:
-    """Parse ``<patient>_idx5_x<X>_y<Y>_class<C>.png`` into a dict (or ``None`` if the name does not match).
+    """``<patient>_idx5_x<X>_y<Y>_class<C>.png`` as a dict (None if the name does not match).
 
     >>> parse_patch_name("8863_idx5_x1001_y1051_class0.png")
     {'patient': '8863', 'x': 1001, 'y': 1051, 'label': 0}
     """
-    m = _NAME_RE.match(name)
-    if m is None:
-        return None
-    return {"patient": m["patient"], "x": int(m["x"]), "y": int(m["y"]), "label": int(m["label"])}
+    m = _IDC_NAME.match(name)
+    return m and {"patient": m["patient"], "x": int(m["x"]), "y": int(m["y"]), "label": int(m["label"])}
 
 
 def _png_size(path: str) -> tuple[int, int]:
-    """Width and height from a PNG header; ``(0, 0)`` if the file is not a readable PNG."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(24)
-    except OSError:
-        return 0, 0
-    if len(head) < 24 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
-        return 0, 0
-    width, height = struct.unpack(">II", head[16:24])
-    return int(width), int(height)
+    """(width, height) from a PNG header, (0, 0) when the file is not a PNG."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    ok = len(head) == 24 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    return struct.unpack(">II", head[16:24]) if ok else (0, 0)
 
 
-def _walk_pngs(root: Path) -> list[tuple[str, str]]:
-    """All ``.png`` files below root as (directory, file name), sorted, following no symlinked loops."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames.sort()
-        found.extend((dirpath, f) for f in filenames if f.endswith(".png"))
-    return found
+def _no_data_message(root: Path, kind: str, layout: str) -> str:
+    """What was found instead of the expected files, and what to do."""
+    entries, zips = sorted(root.iterdir()), [p.name for p in root.rglob("*.zip")][:3]
+    if zips:
+        return f"No {kind} under {root}, but archive(s) {', '.join(zips)}: unzip it first.\n{layout}"
+    shown = ", ".join(p.name + ("/" if p.is_dir() else "") for p in entries[:8])
+    return f"No {kind} under {root} (found: {shown}{' ...' if len(entries) > 8 else ''}).\n{layout}"
 
 
 def index_idc(root, *, on_mismatch: str = "raise", read_sizes: bool = True) -> pd.DataFrame:
-    """Index a folder of IDC patches in the Kaggle layout.
+    """Index a folder of IDC patches in the Kaggle layout (at any depth); nothing is decoded.
 
     Parameters
     ----------
     root : path-like
-        Folder that holds the patient folders (at any depth: the Kaggle download's extra
-        ``IDC_regular_ps50_idx5/`` copy is found and each patch counted once).
+        Folder holding the patient folders (or above it). The archive's copy under ``IDC_regular_ps50_idx5/``
+        is counted once.
     on_mismatch : {"raise", "skip"}
-        What to do when the class folder (``0``/``1``) and the ``class<C>`` in the file name disagree, or the
-        patient folder and the patient in the name disagree.
+        A patch whose class folder disagrees with the ``class<C>`` in its name: error, or left out.
     read_sizes : bool
-        Read width and height from each PNG header (fast; 0 x 0 marks a file that is not a readable PNG).
+        Read width and height from each PNG header; False leaves those columns out.
 
     Returns
     -------
-    table : pandas.DataFrame
-        One row per patch, sorted by patient, y, x, with columns ``path`` (str), ``patient`` (str), ``x``, ``y``
-        (int, pixel coordinates of the patch's top-left corner in the slide), ``label`` (int, 1 = IDC), ``width``,
-        ``height`` (int). ``table.attrs["n_duplicates"]`` counts patches seen twice (duplicate trees),
-        ``table.attrs["n_mismatch"]`` skipped label mismatches, ``table.attrs["root"]`` the root.
-
-    Raises
-    ------
-    DataError
-        The folder does not exist, is empty, holds no file in the expected layout, or (``on_mismatch="raise"``)
-        a folder label disagrees with a name label.
-    """
-    root = Path(root).expanduser()
-    if not root.exists():
-        raise DataError(f"The IDC folder {root} does not exist. Check the path. {HOW_TO_GET_IDC}")
-    if not root.is_dir():
-        raise DataError(f"{root} is a file, not a folder. Give the folder that holds the patient folders.")
-    files = _walk_pngs(root)
-    if not files:
-        if not any(root.iterdir()):
-            raise DataError(f"The IDC folder {root} is empty. {HOW_TO_GET_IDC}")
-        raise DataError(f"No .png patches found under {root}.\n{EXPECTED_LAYOUT}")
-
+    table : DataFrame
+        One row per patch, sorted by patient, y, x: ``path``, ``patient`` str; ``x``, ``y`` int (top-left corner
+        in the slide); ``label`` int (1 = IDC); ``width``, ``height`` int (0: not a PNG). ``attrs``: root,
+        n_duplicates, n_mismatch, n_ignored."""
+    if on_mismatch not in ("raise", "skip"):
+        raise ValueError(f"on_mismatch must be 'raise' or 'skip', not {on_mismatch!r}")
+    root = _check_folder(root, f"The IDC folder {root}", "idc")
     rows: dict[str, dict] = {}
-    n_dup = 0
-    mismatches: list[str] = []
-    bad_names: list[str] = []
-    for dirpath, name in files:
-        info = parse_patch_name(name)
-        if info is None:
-            bad_names.append(os.path.join(dirpath, name))
-            continue
-        class_dir = os.path.basename(dirpath)
-        patient_dir = os.path.basename(os.path.dirname(dirpath))
-        path = os.path.join(dirpath, name)
-        if class_dir not in ("0", "1") or patient_dir != info["patient"]:
-            bad_names.append(path)
-            continue
-        if int(class_dir) != info["label"]:
-            mismatches.append(path)
-            continue
-        previous = rows.get(name)
-        if previous is not None:
-            n_dup += 1
-            # Prefer the copy outside the duplicate tree.
-            if DUPLICATE_TREE in Path(previous["path"]).parts and DUPLICATE_TREE not in Path(path).parts:
-                previous["path"] = path
-            continue
-        info["path"] = path
-        rows[name] = info
-
+    n_dup, mismatches, ignored = 0, [], []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort(key=lambda d: d == DUPLICATE_TREE)  # the duplicate tree last: its copies are the repeats
+        for fname in sorted(f for f in filenames if f.endswith(".png")):
+            info, path = parse_patch_name(fname), os.path.join(dirpath, fname)
+            if info is None or os.path.basename(os.path.dirname(dirpath)) != info["patient"] \
+                    or os.path.basename(dirpath) not in ("0", "1"):
+                ignored.append(path)
+            elif int(os.path.basename(dirpath)) != info["label"]:
+                mismatches.append(path)
+            elif fname in rows:
+                n_dup += 1
+            else:
+                rows[fname] = {"path": path, **info}
     if mismatches and on_mismatch == "raise":
         shown = "\n  ".join(mismatches[:5])
         raise DataError(
-            f"{len(mismatches)} patch(es) sit in a class folder that disagrees with the class in their name, e.g.\n  "
-            f"{shown}\nThe folder 0/1 and the name's class<C> must agree. Move the files to the right folder or "
-            "re-download the data set; or pass on_mismatch='skip' to leave them out."
-        )
+            f"{len(mismatches)} patch(es) sit in a class folder that disagrees with the class in their name, e.g.\n"
+            f"  {shown}\nMove them to the right folder or re-download the data; or pass on_mismatch='skip' "
+            "(command line: --on-mismatch skip) to leave them out.")
+    if not rows and ignored:
+        shown = "\n  ".join(ignored[:3])
+        raise DataError(f"Found {len(ignored)} .png file(s) under {root} but none in the IDC layout, e.g.\n"
+                        f"  {shown}\n{IDC_LAYOUT}")
     if not rows:
-        shown = "\n  ".join(bad_names[:3])
-        raise DataError(
-            f"Found {len(bad_names)} .png file(s) under {root} but none in the IDC layout, e.g.\n  {shown}\n"
-            f"{EXPECTED_LAYOUT}"
-        )
-
-    table = pd.DataFrame(list(rows.values()))
+        raise DataError(_no_data_message(root, "IDC patches (.png)", IDC_LAYOUT))
+    table = pd.DataFrame(list(rows.values())).astype({"x": np.int64, "y": np.int64, "label": np.int64})
     if read_sizes:
-        sizes = [_png_size(p) for p in table["path"]]
-        table["width"] = np.array([s[0] for s in sizes], dtype=np.int32)
-        table["height"] = np.array([s[1] for s in sizes], dtype=np.int32)
-    else:
-        table["width"] = PATCH_SIZE
-        table["height"] = PATCH_SIZE
-    table["x"] = table["x"].astype(np.int32)
-    table["y"] = table["y"].astype(np.int32)
-    table["label"] = table["label"].astype(np.int8)
-    table["_pid"] = table["patient"].astype(np.int64)
-    table = table.sort_values(["_pid", "y", "x"], kind="stable").drop(columns="_pid").reset_index(drop=True)
-    table = table[TABLE_COLUMNS]
-    table.attrs.update(
-        root=str(root), n_duplicates=n_dup, n_mismatch=len(mismatches), n_ignored=len(bad_names)
-    )
+        sizes = np.array([_png_size(p) for p in table["path"]], dtype=np.int64).reshape(-1, 2)
+        table["width"], table["height"] = sizes[:, 0], sizes[:, 1]
+    order = np.lexsort((table["x"], table["y"], table["patient"].astype(np.int64)))
+    table = table.iloc[order].reset_index(drop=True)
+    table.attrs.update(root=str(root), n_duplicates=n_dup, n_mismatch=len(mismatches), n_ignored=len(ignored))
     return table
 
 
-def _pad(arr: np.ndarray) -> np.ndarray:
-    out = np.full((PATCH_SIZE, PATCH_SIZE, 3), 255, dtype=np.uint8)
-    h, w = min(arr.shape[0], PATCH_SIZE), min(arr.shape[1], PATCH_SIZE)
-    out[:h, :w] = arr[:h, :w]
-    return out
+def _tile_root(path: Path, depth: int = 4) -> Path | None:
+    """The folder at or below ``path`` (breadth-first) that holds Kather class folders, or None."""
+    level = [path]
+    for _ in range(depth + 1):
+        for d in level:
+            if any(c.is_dir() and _KATHER_FOLDER.match(c.name) for c in d.iterdir()):
+                return d
+        level = [c for d in level for c in sorted(d.iterdir()) if c.is_dir() and not c.name.startswith(".")]
+    return None
 
 
-def read_patch(path, on_small: str = "pad") -> np.ndarray | None:
-    """Read one patch as ``uint8`` ``(50, 50, 3)`` RGB.
+def index_kather(root) -> pd.DataFrame:
+    """Index the Kather tiles at or below ``root`` (up to 4 levels down); nothing is decoded.
 
-    Slide-edge patches smaller than 50 x 50 are padded with white (``on_small="pad"``: the tissue stays at the
-    top-left, as in the slide) or give ``None`` (``on_small="drop"``). Raises :class:`OSError` (or a Pillow error)
-    for a file that cannot be decoded.
-    """
-    from PIL import Image
-
-    with Image.open(path) as im:
-        arr = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
-    if arr.shape[:2] == (PATCH_SIZE, PATCH_SIZE):
-        return arr
-    if on_small == "drop":
-        return None
-    if on_small != "pad":
-        raise ValueError(f"on_small must be 'pad' or 'drop', not {on_small!r}")
-    return _pad(arr)
-
-
-def _read_into(paths, out, ok, start, on_small):
-    errors = []
-    for i, p in enumerate(paths):
-        try:
-            arr = read_patch(p, on_small=on_small)
-        except Exception as exc:  # corrupt or unreadable file: skipped and reported
-            errors.append((p, f"{type(exc).__name__}: {exc}"))
+    Returns
+    -------
+    table : DataFrame
+        One row per tile, sorted by label then path: ``path`` str, ``label`` int (0-7), ``class_name`` str,
+        ``image`` str (the source image the tile was cut from, e.g. ``CRC-Prim-HE-06_005.tif``), ``row``, ``col``
+        int (the tile's position in that image; -1 when the name does not say)."""
+    root = _check_folder(root, f"The Kather folder {root}", "kather")
+    tiles = _tile_root(root)
+    if tiles is None:
+        raise DataError(_no_data_message(root, "Kather class folders", KATHER_LAYOUT))
+    rows = []
+    for d in sorted(tiles.iterdir()):
+        m = _KATHER_FOLDER.match(d.name) if d.is_dir() else None
+        if m is None:
             continue
-        if arr is not None:
-            out[start + i] = arr
-            ok[start + i] = True
-    return errors
+        if m[2].upper() not in KATHER_CLASSES:
+            raise DataError(f"Unknown class folder {d.name!r} in {tiles}. {KATHER_LAYOUT}")
+        label = KATHER_CLASSES.index(m[2].upper())
+        for f in sorted(d.iterdir()):
+            if f.suffix.lower() in (".tif", ".tiff") and not f.name.startswith("."):
+                n = _KATHER_NAME.match(f.name)
+                rows.append({"path": str(f), "label": label, "class_name": KATHER_CLASSES[label],
+                             "image": n["image"] if n else f.stem, "row": int(n["row"]) if n else -1,
+                             "col": int(n["col"]) if n else -1})
+    missing = [c for i, c in enumerate(KATHER_CLASSES) if not any(r["label"] == i for r in rows)]
+    if missing:
+        raise DataError(f"No tiles for class(es) {', '.join(missing)} in {tiles}. {KATHER_LAYOUT}")
+    table = pd.DataFrame(rows).sort_values(["label", "path"], kind="stable").reset_index(drop=True)
+    table.attrs.update(root=str(tiles))
+    return table
 
 
-def read_patches(paths, on_small: str = "pad", progress: bool = True, n_jobs: int = 2, chunk_size: int = 512):
-    """Decode many patches into one array.
+def sample_patches(table: pd.DataFrame, *, max_patches: int | None = None, max_per_patient: int | None = None,
+                   random_state: int = 0, group: str = "patient") -> pd.DataFrame:
+    """Patient-stratified subsample: many patients, each with its own class mix.
 
-    Parameters
-    ----------
-    paths : sequence of path-like
-    on_small : {"pad", "drop"}
-        Policy for slide-edge patches smaller than 50 x 50: pad with white, or leave them out.
-    progress : bool
-        Show a progress bar (tqdm).
-    n_jobs : int
-        Decoding threads (Pillow releases the GIL while decoding).
-
-    Returns
-    -------
-    images : ndarray of uint8, shape (k, 50, 50, 3)
-        The readable (and, with ``on_small="drop"``, full-size) patches, in the order of ``paths``.
-    ok : ndarray of bool, shape (n,)
-        Which of ``paths`` are in ``images``.
-
-    Corrupt files are skipped, counted and reported in one warning; nothing is lost silently.
-    """
-    from tqdm.auto import tqdm
-
-    paths = [str(p) for p in paths]
-    n = len(paths)
-    out = np.empty((n, PATCH_SIZE, PATCH_SIZE, 3), dtype=np.uint8)
-    ok = np.zeros(n, dtype=bool)
-    chunks = [(s, paths[s : s + chunk_size]) for s in range(0, n, chunk_size)]
-    errors = []
-    with tqdm(total=n, desc="Reading patches", unit="patch", disable=not progress or n == 0) as bar:
-        with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:
-            futures = [pool.submit(_read_into, chunk, out, ok, s, on_small) for s, chunk in chunks]
-            for fut, (_, chunk) in zip(futures, chunks):
-                errors.extend(fut.result())
-                bar.update(len(chunk))
-    if errors:
-        shown = "\n  ".join(f"{p} ({e})" for p, e in errors[:5])
-        warnings.warn(
-            f"{len(errors)} of {n} patch file(s) could not be decoded and were skipped:\n  {shown}\n"
-            "Re-download or delete those files; the other patches are loaded normally.",
-            stacklevel=2,
-        )
-    if ok.all():
-        return out, ok
-    return out[ok], ok
-
-
-def subsample(
-    table: pd.DataFrame,
-    *,
-    max_patches: int | None = None,
-    max_per_patient: int | None = None,
-    balance: bool = False,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Patient-stratified workshop subsample of a patch table.
-
-    Every patient keeps patches (no patient is dropped unless ``max_patches`` is smaller than the number of
-    patients), each patient's class mix is kept, and the result is reproducible for a given ``seed``.
-
-    Parameters
-    ----------
-    max_per_patient : int, optional
-        At most this many patches per patient (class proportions within the patient kept).
-    balance : bool
-        Down-sample the majority class so both classes have as many patches (spread over patients).
-    max_patches : int, optional
-        At most this many patches in total, the same fraction taken from every patient and class.
-    seed : int
-        Seed of the random choice.
-
-    Returns
-    -------
-    DataFrame
-        A subset of ``table``'s rows, in ``table``'s order (index reset).
-    """
-    rng = np.random.default_rng(seed)
-    keep = np.ones(len(table), dtype=bool)
-    # A random rank for each row; within a (patient, label) group the lowest ranks are kept.
-    rank_key = rng.random(len(table))
-    groups = table.groupby(["patient", "label"], sort=False).indices
-
-    def _keep_fraction(frac_by_group):
-        nonlocal keep
-        new = np.zeros(len(table), dtype=bool)
-        for key, idx in groups.items():
-            idx = idx[keep[idx]]
-            if len(idx) == 0:
-                continue
-            k = frac_by_group(key, len(idx))
-            if k <= 0:
-                continue
-            order = idx[np.argsort(rank_key[idx], kind="stable")]
-            new[order[:k]] = True
-        keep = new
-
-    if max_per_patient is not None:
-        n_patient = table.groupby("patient")["label"].size()
-
-        def per_patient(key, n):
-            total = n_patient[key[0]]
-            if total <= max_per_patient:
-                return n
-            return max(1, int(round(n * max_per_patient / total)))
-
-        _keep_fraction(per_patient)
-    if balance:
-        counts = table.loc[keep, "label"].value_counts()
-        if len(counts) == 2:
-            target = counts.min()
-            fracs = {lab: target / c for lab, c in counts.items()}
-            _keep_fraction(lambda key, n: int(np.ceil(n * fracs[key[1]] - 1e-9)))
-    if max_patches is not None and keep.sum() > max_patches:
-        # Largest-remainder allocation: every (patient, class) group gets its share, the total is exact.
-        keys = list(groups)
-        sizes = np.array([keep[groups[k]].sum() for k in keys], dtype=float)
-        quota = sizes * max_patches / sizes.sum()
-        alloc = np.floor(quota).astype(int)
-        short = max_patches - alloc.sum()
-        order = np.lexsort((rng.random(len(keys)), -(quota - alloc)))
-        alloc[order[:short]] += 1
-        quotas = dict(zip(keys, alloc))
-        _keep_fraction(lambda key, n: int(quotas[key]))
-    idx = np.flatnonzero(keep)
-    out = table.iloc[idx].reset_index(drop=True)
+    Each patient (``group`` column) keeps ``min(n, max_per_patient)`` patches; then, if more than ``max_patches``
+    remain, each keeps ``min(n, c)`` with ``c`` the largest common cap that fits (the last few places go to
+    patients drawn at random). Inside a patient the classes keep their proportions. Returns the chosen rows of
+    ``table`` in table order (DataFrame, index reset, ``attrs`` kept)."""
+    rng = np.random.default_rng(random_state)
+    key = rng.random(len(table))
+    quota = table.groupby(group, sort=True).size().clip(upper=max_per_patient)
+    if max_patches is not None and quota.sum() > max_patches:
+        lo, hi = 0, int(quota.max())
+        while lo < hi:  # the largest cap c with sum(min(quota, c)) <= max_patches
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if quota.clip(upper=mid).sum() <= max_patches else (lo, mid - 1)
+        room = np.flatnonzero(quota.to_numpy() > lo)
+        quota = quota.clip(upper=lo)
+        quota.iloc[rng.choice(room, size=int(max_patches - quota.sum()), replace=False)] += 1
+    keep = np.zeros(len(table), dtype=bool)
+    for g, idx in table.groupby(group, sort=True).indices.items():
+        labels = table["label"].to_numpy()[idx]
+        classes, counts = np.unique(labels, return_counts=True)
+        exact = counts * quota[g] / len(idx)  # the patient's class mix, rounded by largest remainder
+        alloc = np.floor(exact).astype(int)
+        alloc[np.argsort(-(exact - alloc), kind="stable")[: int(quota[g] - alloc.sum())]] += 1
+        for c, k in zip(classes, alloc):
+            members = idx[labels == c]
+            keep[members[np.argsort(key[members], kind="stable")[:k]]] = True
+    out = table[keep].reset_index(drop=True)
     out.attrs = dict(table.attrs)
     return out
 
 
-@dataclass
-class IDCSource:
-    """Where IDC data was found: ``root`` folder, ``kind`` (path, env, prepared, kagglehub, demo)."""
+def _decode_files(files: tuple, size: int, on_small: str, progress: bool = True):
+    """Decode image files into ``(n, size, size, 3)`` uint8, white-padded; cached by :func:`_decode`.
 
-    root: Path
-    kind: str
-    is_demo: bool = False
-    note: str = ""
+    Returns images, status (0 read, 1 padded, 2 dropped as too small, 3 unreadable) and the errors."""
+    from PIL import Image
+    from tqdm.auto import tqdm
 
-    def __str__(self) -> str:
-        label = "DEMO (synthetic)" if self.is_demo else "real"
-        return f"{label} IDC data from {self.kind}: {self.root}" + (f" — {self.note}" if self.note else "")
+    n = len(files)
+    images = np.full((n, size, size, 3), 255, dtype=np.uint8)
+    status, errors = np.zeros(n, dtype=np.int8), []
+
+    def work(start: int) -> int:
+        for i in range(start, min(start + 256, n)):
+            try:
+                with Image.open(files[i][0]) as im:
+                    arr = np.asarray(im.convert("RGB"))
+            except Exception as exc:  # noqa: BLE001 - any decoder error means a corrupt file
+                status[i] = 3
+                errors.append(f"{files[i][0]} ({type(exc).__name__})")
+                continue
+            if arr.shape[:2] != (size, size):
+                status[i] = 1 if on_small == "pad" else 2
+            h, w = min(arr.shape[0], size), min(arr.shape[1], size)
+            images[i, :h, :w] = arr[:h, :w]  # tissue at the top-left, as in the slide
+        return min(start + 256, n) - start
+
+    with ThreadPoolExecutor(max_workers=2) as pool, \
+            tqdm(total=n, desc="Decoding images", unit="img", delay=1.0, disable=not progress) as bar:
+        for done in pool.map(work, range(0, n, 256)):
+            bar.update(done)
+    return images, status, sorted(errors)
 
 
-@dataclass
-class IDCData:
-    """Decoded patches and their table.
+def _decode(paths, size: int, on_small: str, progress: bool, stacklevel: int = 3, cache: bool = True):
+    """:func:`_decode_files` through joblib.Memory, keyed by the files' paths, sizes and modification times."""
+    from joblib import Memory
+
+    if on_small not in ("pad", "drop"):
+        raise ValueError(f"on_small must be 'pad' or 'drop', not {on_small!r}")
+    files = tuple((str(p), (s := os.stat(p)).st_size, s.st_mtime_ns) if cache else (str(p), 0, 0) for p in paths)
+    decode = Memory(cache_dir("joblib"), verbose=0).cache(_decode_files, ignore=["progress"]) if cache \
+        else _decode_files
+    images, status, errors = decode(files, size, on_small, progress)
+    if errors:
+        warnings.warn(f"{len(errors)} of {len(files)} image file(s) could not be decoded and were skipped:\n  "
+                      + "\n  ".join(errors[:5]) + "\nDelete or re-download those files; the others are loaded "
+                      "normally.", DataWarning, stacklevel=stacklevel)
+    return images, status
+
+
+def read_patches(paths, *, on_small: str = "pad", progress: bool = True,
+                 cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Decode IDC patch files (kept in the joblib.Memory cache unless ``cache=False``).
+
+    Returns
+    -------
+    images : ndarray of uint8, shape (k, 50, 50, 3)
+        The readable patches in the order of ``paths``; edge patches padded with white (``on_small="pad"``) or
+        left out (``"drop"``).
+    ok : ndarray of bool, shape (n,)
+        Which of ``paths`` are in ``images``. Corrupt files are skipped with one warning."""
+    images, status = _decode(list(paths), PATCH_SIZE, on_small, progress, cache=cache)
+    return images[status <= 1], status <= 1
+
+
+@dataclass(repr=False)
+class PatchData:
+    """Images with their labels, groups and table -- the same for IDC and Kather.
 
     Attributes
     ----------
-    images : ndarray of uint8, shape (n, 50, 50, 3)
-    table : DataFrame aligned with ``images`` (columns path, patient, x, y, label, width, height, padded)
-    source : IDCSource
-    report : dict of counts (patches indexed, selected, padded edge patches, dropped, corrupt, duplicates)
+    images : ndarray of uint8, shape (n, h, w, 3)
+    labels : ndarray of int64, shape (n,), index into ``class_names`` (tuple of str)
+    groups : ndarray of str, shape (n,), scikit-learn's ``groups``: patient (IDC), source image (Kather)
+    table : DataFrame aligned with ``images`` (IDC: path, patient, x, y, label, width, height, padded;
+        Kather: path, label, class_name, image, row, col).
+    source : str, one line saying where the data came from (starts with "bundled sample" when it is).
+    report : dict, counts n_indexed, n_loaded, n_padded, n_dropped_small, n_corrupt, n_duplicates, n_mismatch.
     """
-
     images: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray
+    class_names: tuple
     table: pd.DataFrame
-    source: IDCSource
+    source: str
     report: dict = field(default_factory=dict)
 
-    @property
-    def is_demo(self) -> bool:
-        return self.source.is_demo
-
-    @property
-    def labels(self) -> np.ndarray:
-        return self.table["label"].to_numpy()
-
-    @property
-    def patients(self) -> np.ndarray:
-        return self.table["patient"].to_numpy()
-
     def __len__(self) -> int:
-        return len(self.table)
-
-    def summary(self) -> str:
-        """One paragraph describing the loaded data (returned, not printed)."""
-        t = self.table
-        pos = int(t["label"].sum())
-        r = self.report
-        lines = [
-            str(self.source),
-            f"{len(t):,} patches from {t['patient'].nunique()} patients: {len(t) - pos:,} non-IDC (0), "
-            f"{pos:,} IDC (1) = {pos / max(len(t), 1):.1%} positive.",
-            f"Array {self.images.shape} {self.images.dtype}, {self.images.nbytes / 2**20:.1f} MiB.",
-        ]
-        if r:
-            lines.append(
-                f"Edge patches smaller than 50x50: {r.get('n_small', 0)} ({r.get('on_small', 'pad')}: "
-                f"{r.get('n_padded', 0)} padded with white, {r.get('n_dropped_small', 0)} dropped); "
-                f"corrupt files skipped: {r.get('n_corrupt', 0)}; duplicate copies ignored: "
-                f"{r.get('n_duplicates', 0)}."
-            )
-        return "\n".join(lines)
+        return len(self.labels)
 
     def __repr__(self) -> str:
-        return f"IDCData({len(self)} patches, source={self.source.kind!r}, demo={self.is_demo})"
+        return (f"PatchData({len(self)} images of {self.images.shape[1]}x{self.images.shape[2]}, "
+                f"{len(np.unique(self.groups))} groups, classes {self.class_names}, source={self.source!r})")
+
+    def subset(self, index) -> PatchData:
+        """The selected rows (integer index or boolean mask) as a new :class:`PatchData`."""
+        idx = np.arange(len(self))[index]
+        return replace(self, images=self.images[idx], labels=self.labels[idx], groups=self.groups[idx],
+                       table=self.table.iloc[idx].reset_index(drop=True))
+
+    def summary(self) -> str:
+        """A short paragraph describing the data, its first line :attr:`source` (returned, not printed)."""
+        counts = np.bincount(self.labels, minlength=len(self.class_names))
+        idc = self.class_names == IDC_CLASSES
+        what, kind = ("patches", "patients") if idc else ("tiles", "source images")
+        mix = ", ".join(f"{c:,} {n}" for n, c in zip(self.class_names, counts))
+        r = {k: self.report.get(k, 0) for k in ("n_padded", "n_dropped_small", "n_corrupt", "n_duplicates",
+                                                 "n_mismatch")}
+        lines = [self.source, f"{len(self):,} {what} from {len(np.unique(self.groups))} {kind}: {mix}.",
+                 f"images {self.images.shape} {self.images.dtype}, {self.images.nbytes / 2**20:.1f} MiB."]
+        if idc or any(r.values()):
+            lines.append(f"Edge patches smaller than the rest: {r['n_padded']} padded with white, "
+                         f"{r['n_dropped_small']} dropped; corrupt files skipped: {r['n_corrupt']}; duplicate copies "
+                         f"ignored: {r['n_duplicates']}; label mismatches left out: {r['n_mismatch']}.")
+        return "\n".join(lines)
 
 
-def _kagglehub_cached() -> Path | None:
-    """Path of the pinned Kaggle data set if kagglehub's cache already holds it (no network)."""
-    return kagglehub_cached(f"{KAGGLE_IDC_HANDLE}/versions/{KAGGLE_IDC_VERSION}")
+def _finish(table: pd.DataFrame, full: pd.DataFrame, loc: Location, size: int, on_small: str, progress: bool,
+            group: str, class_names: tuple) -> PatchData:
+    """Decode ``table``'s files, drop what could not be used, build the container."""
+    images, status = _decode(table["path"].tolist(), size, on_small, progress, stacklevel=4)
+    ok = status <= 1
+    table = table.assign(padded=status == 1)[ok].reset_index(drop=True)
+    if group == "image":
+        table = table.drop(columns="padded")
+    report = {"n_indexed": len(full), "n_loaded": int(ok.sum()), "n_padded": int((status == 1).sum()),
+              "n_dropped_small": int((status == 2).sum()), "n_corrupt": int((status == 3).sum()),
+              "n_duplicates": full.attrs.get("n_duplicates", 0), "n_mismatch": full.attrs.get("n_mismatch", 0)}
+    return PatchData(images=images[ok], labels=table["label"].to_numpy(np.int64),
+                     groups=table[group].to_numpy(str), class_names=class_names, table=table,
+                     source=loc.description, report=report)
 
 
-def download_idc() -> Path:
-    """Download (or find in the kagglehub cache) the pinned Kaggle IDC data set; return its folder.
-
-    kagglehub shows its own progress bar. Raises :class:`DataError` with the three ways to get data when the
-    download fails (no network, no Kaggle credentials).
-    """
-    try:
-        import kagglehub
-
-        path = kagglehub.dataset_download(f"{KAGGLE_IDC_HANDLE}/versions/{KAGGLE_IDC_VERSION}")
-    except Exception as exc:
-        raise DataError(
-            f"Could not download the IDC data set from Kaggle ({type(exc).__name__}: {exc}). "
-            f"No network, or no Kaggle access. Ways to get the data: {HOW_TO_GET_IDC}"
-        ) from exc
-    return Path(path)
-
-
-def _prepared_subset() -> Path | None:
-    path = repo_data_dir() / PREPARED_SUBSET
-    if (path / "manifest.json").exists():
-        return path
-    return None
-
-
-def find_idc(path=None, *, allow_download: bool = True, allow_demo: bool = True) -> IDCSource:
-    """Find IDC data (see the module docstring for the order) without reading it.
-
-    Raises :class:`DataError` when an explicitly given folder (``path`` or ``HISTO_IDC_DIR``) does not exist, or
-    when nothing is found and ``allow_demo`` is False.
-    """
-    if path is not None:
-        p = Path(path).expanduser()
-        if not p.is_dir():
-            raise DataError(f"The IDC folder {p} given as path= does not exist. {HOW_TO_GET_IDC}")
-        return IDCSource(p, "path")
-    if demo_forced():
-        return _demo_source("HISTO_DEMO is set")
-    env = os.environ.get("HISTO_IDC_DIR")
-    if env:
-        p = Path(env).expanduser()
-        if not p.is_dir():
-            raise DataError(
-                f"HISTO_IDC_DIR={env} is not a folder. Fix the variable or unset it. {HOW_TO_GET_IDC}"
-            )
-        return IDCSource(p, "env HISTO_IDC_DIR")
-    prepared = _prepared_subset()
-    if prepared is not None:
-        return IDCSource(prepared, "prepared subset")
-    cached = _kagglehub_cached()
-    if cached is not None:
-        return IDCSource(cached, "kagglehub cache")
-    reason = "no IDC data found (no path, no HISTO_IDC_DIR, no prepared subset, not in the kagglehub cache)"
-    if allow_download:
-        try:
-            return IDCSource(download_idc(), "kagglehub download")
-        except DataError as exc:
-            if not allow_demo:
-                raise
-            reason = f"{reason}, and the Kaggle download failed ({exc.__cause__ or exc})"
-    if not allow_demo:
-        raise DataError(f"No IDC data found. {HOW_TO_GET_IDC}")
-    return _demo_source(reason)
-
-
-def _demo_source(reason: str) -> IDCSource:
-    from .demo import demo_idc_dir
-
-    return IDCSource(demo_idc_dir(), "demo", is_demo=True, note=reason)
-
-
-def _index_cached(root: Path) -> pd.DataFrame:
-    """:func:`index_idc`, cached on disk; the key is the sorted list of file paths (no file is opened)."""
-    files = _walk_pngs(root)
-    key = stable_hash("index-v1", str(root.resolve()), len(files), files)
-    path = cache_dir("idc-index") / f"{key}.pkl"
-    if path.exists():
-        try:
-            return pd.read_pickle(path)
-        except Exception:
-            path.unlink(missing_ok=True)
-    table = index_idc(root)
-    table.to_pickle(path)
-    return table
-
-
-def load_idc(
-    path=None,
-    *,
-    max_patches: int | None = None,
-    max_per_patient: int | None = None,
-    balance: bool = False,
-    patients=None,
-    seed: int = 0,
-    on_small: str = "pad",
-    cache: bool = True,
-    progress: bool = True,
-    allow_download: bool = True,
-) -> IDCData:
-    """Find, index, subsample and decode IDC patches, with a cache of the decoded arrays.
+def load_idc(path=None, *, max_patches: int | None = None, max_per_patient: int | None = None, patients=None,
+             random_state: int = 0, on_small: str = "pad", on_mismatch: str = "raise",
+             progress: bool = True) -> PatchData:
+    """Find, index, subsample and decode IDC patches (decoded arrays cached on disk; never downloads).
 
     Parameters
     ----------
     path : path-like, optional
-        IDC folder; default: see :func:`find_idc`.
-    max_patches, max_per_patient, balance, seed
-        Workshop subsampling, see :func:`subsample` (patient-stratified, reproducible).
+        IDC folder; default: see :func:`find_data`.
+    max_patches, max_per_patient, random_state : int, optional
+        Patient-stratified subsample, see :func:`sample_patches`.
     patients : sequence of str, optional
         Keep only these patient ids (before subsampling).
     on_small : {"pad", "drop"}
-        Slide-edge patches smaller than 50 x 50: pad with white (default; ``table.padded`` marks them) or drop.
-    cache : bool
-        Keep the decoded array on disk (``$HISTO_CACHE_DIR``) so the next notebook loads it in well under a second.
+        Slide-edge patches smaller than 50 x 50: padded with white (``table.padded``) or left out.
+    on_mismatch : {"raise", "skip"}
+        Class folder and file name disagree: error, or left out (see :func:`index_idc`).
+    progress : bool
+        Progress bar while decoding (after one second).
 
     Returns
     -------
-    IDCData
-        ``.images`` uint8 (n, 50, 50, 3), ``.table`` aligned with it, ``.source``, ``.report``.
-    """
-    if on_small not in ("pad", "drop"):
-        raise ValueError(f"on_small must be 'pad' or 'drop', not {on_small!r}")
-    source = find_idc(path, allow_download=allow_download)
-    if source.is_demo:
-        from .demo import HOW_TO_GET_REAL
+    PatchData
+        ``images`` uint8 (n, 50, 50, 3), ``labels`` int64 (n,) 0/1, ``groups`` str (n,) patient ids, ``table``."""
+    loc = find_data("idc", path)
+    full = index_idc(loc.root, on_mismatch=on_mismatch)
+    n_patients, n_classes = full["patient"].nunique(), full["label"].nunique()
+    if n_patients < 5 or n_classes < 2:
+        warnings.warn(f"{loc.root} holds {n_patients} patient(s) and {n_classes} class(es): patient-grouped "
+                      "splits need both classes and many patients (at least 5; the workshop expects dozens). "
+                      "Did you give one patient's folder? Give the folder that holds all patient folders.",
+                      DataWarning, stacklevel=2)
+    table = full if patients is None else full[full["patient"].isin([str(p) for p in patients])]
+    if table.empty:
+        raise DataError(f"None of the patients {[str(p) for p in patients][:5]} are in {loc.root} "
+                        f"({n_patients} patients there, e.g. {', '.join(full['patient'].unique()[:5])}).")
+    table = sample_patches(table, max_patches=max_patches, max_per_patient=max_per_patient,
+                           random_state=random_state)
+    return _finish(table, full, loc, PATCH_SIZE, on_small, progress, "patient", IDC_CLASSES)
 
-        warn_demo("IDC patches", source.note, HOW_TO_GET_REAL)
-    full = _index_cached(source.root) if cache else index_idc(source.root)
-    table = full
-    if patients is not None:
-        wanted = {str(p) for p in patients}
-        table = table[table["patient"].isin(wanted)].reset_index(drop=True)
-        table.attrs = dict(full.attrs)
-        if table.empty:
-            raise DataError(f"None of the requested patients are in {source.root}.")
-    table = subsample(table, max_patches=max_patches, max_per_patient=max_per_patient, balance=balance, seed=seed)
-    unreadable = (table["width"] == 0) | (table["height"] == 0)
-    small = ((table["width"] < PATCH_SIZE) | (table["height"] < PATCH_SIZE)) & ~unreadable
-    key = stable_hash("arrays-v1", str(source.root.resolve()), table["path"].tolist(), on_small)
-    folder = cache_dir("idc-arrays")
-    npy, meta = folder / f"{key}.npy", folder / f"{key}.json"
-    images = None
-    if cache and npy.exists() and meta.exists():
-        try:
-            info = json.loads(meta.read_text())
-            images = np.load(npy)
-            ok = np.array(info["ok"], dtype=bool)
-            n_corrupt = info["n_corrupt"]
-        except Exception:
-            images = None
-        if images is not None and n_corrupt:
-            warnings.warn(
-                f"{n_corrupt} patch file(s) of this selection could not be decoded and were skipped "
-                "(see the first load's warning for their names).",
-                stacklevel=2,
-            )
-    if images is None:
-        images, ok = read_patches(table["path"], on_small=on_small, progress=progress)
-        # Files that are not PNGs (size 0x0 in the index) and decoding failures both count as corrupt.
-        n_corrupt = int((~ok & ~(small & (on_small == "drop"))).sum())
-        if cache:
-            tmp = folder / f"{key}.tmp.npy"
-            np.save(tmp, images)
-            os.replace(tmp, npy)
-            meta.write_text(json.dumps({"ok": ok.tolist(), "n_corrupt": n_corrupt}))
-    padded = (small & ok).to_numpy() if on_small == "pad" else np.zeros(len(table), bool)
-    table = table.assign(padded=padded)[ok].reset_index(drop=True)
-    table.attrs = dict(full.attrs)
-    report = {
-        "n_indexed": len(full),
-        "n_selected": int(len(ok)),
-        "n_loaded": len(table),
-        "n_small": int(small.sum()),
-        "on_small": on_small,
-        "n_padded": int(padded.sum()),
-        "n_dropped_small": int(small.sum()) if on_small == "drop" else 0,
-        "n_corrupt": n_corrupt,
-        "n_duplicates": int(full.attrs.get("n_duplicates", 0)),
-    }
-    return IDCData(images=images, table=table, source=source, report=report)
+
+def load_kather(path=None, *, max_per_class: int | None = None, random_state: int = 0,
+                progress: bool = True) -> PatchData:
+    """Find and decode the Kather 2016 tiles (decoded arrays cached on disk; never downloads).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Folder holding the class folders (or a folder above them); default: see :func:`find_data`.
+    max_per_class : int, optional
+        At most this many tiles per class, drawn with ``random_state``.
+
+    Returns
+    -------
+    PatchData
+        ``images`` uint8 (n, 150, 150, 3), ``labels`` int64 (n,) 0-7 (``class_names`` = :data:`KATHER_CLASSES`),
+        ``groups`` str (n,) source image of each tile, ``table``."""
+    loc = find_data("kather", path)
+    full = index_kather(loc.root)
+    table = full if max_per_class is None else sample_patches(
+        full.assign(_c=full["label"]), max_per_patient=max_per_class, random_state=random_state,
+        group="_c").drop(columns="_c")
+    return _finish(table, full, loc, TILE_SIZE, "pad", progress, "image", KATHER_CLASSES)

@@ -1,108 +1,215 @@
-"""Build the compact workshop subset of the IDC data under ``data/idc_subset`` (``python -m helpers prepare``).
+"""Handouts for the day (``python -m helpers prepare``): the only module that touches the network.
 
-Instructors run it before the day (Wi-Fi fails); Binder's ``postBuild`` runs it too. The subset keeps the Kaggle
-layout, so everything that reads a full download reads it, and a ``manifest.json`` says where it came from.
+``prepare_idc`` copies complete slides plus a patient-stratified subset of the other patients into
+``data/idc_subset``; ``prepare_kather`` copies the Kather tiles into ``data/kather2016``. Every file is decoded
+before it is copied (corrupt ones are reported, not copied) and its SHA-256 goes into ``manifest.json``, which
+:func:`verify` (``python -m helpers check --verify``) checks. Downloads (``download=True``) are announced, show a
+progress bar and give up after ``timeout`` seconds without an answer.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
 import shutil
 import time
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
-from ._common import DataError, repo_data_dir
+from .data import (COMPLETE_SLIDES, SOURCES, DataError, _kagglehub_cached, cache_dir, data_dir,
+                   how_to_get, index_idc, index_kather, sample_patches)
 
-__all__ = ["prepare_subset", "default_subset_dir"]
-
-
-def default_subset_dir() -> Path:
-    from .data import PREPARED_SUBSET
-
-    return repo_data_dir() / PREPARED_SUBSET
+__all__ = ["prepare_idc", "prepare_kather", "verify", "download"]
 
 
-def prepare_subset(
-    source=None,
-    out=None,
-    *,
-    max_patches: int = 20_000,
-    max_per_patient: int | None = None,
-    seed: int = 0,
-    download: bool = False,
-    force: bool = False,
-    progress: bool = True,
-) -> dict:
-    """Copy a patient-stratified subset of an IDC folder into ``out`` and write its manifest.
+def _quiet(message: str) -> None:  # the default ``log``: say nothing
+    del message
+
+
+@contextmanager
+def _requests_timeout(seconds: float):
+    """Give every ``requests`` call made inside (kagglehub's too) a connect and read timeout."""
+    import requests.adapters
+
+    original = requests.adapters.HTTPAdapter.send
+
+    def send(self, request, **kwargs):
+        kwargs["timeout"] = kwargs.get("timeout") or (seconds, seconds)
+        return original(self, request, **kwargs)
+
+    requests.adapters.HTTPAdapter.send = send
+    try:
+        yield
+    finally:
+        requests.adapters.HTTPAdapter.send = original
+
+
+def download(name: str, *, timeout: float = 30, progress: bool = True, log=_quiet) -> Path:
+    """Download data set ``name`` ("idc": kagglehub, pinned version; "kather": Zenodo with pooch, MD5-checked).
+
+    Returns the folder. Raises :class:`DataError` naming the ways to get the data when the download fails or
+    nothing answers within ``timeout`` seconds (connect and read)."""
+    s = SOURCES[name]
+    try:
+        if name == "idc":
+            handle = f"{s['kaggle']}/versions/{s['kaggle_version']}"
+            log(f"Downloading {s['title']} from Kaggle ({handle}, {s['size']}) into the kagglehub cache "
+                f"(~/.cache/kagglehub or $KAGGLEHUB_CACHE); giving up after {timeout:g} s without an answer.")
+            import kagglehub
+
+            with _requests_timeout(timeout):
+                return Path(kagglehub.dataset_download(handle))
+        import pooch
+
+        dest = cache_dir("downloads")
+        log(f"Downloading {s['title']} from Zenodo (doi:{s['doi']}, {s['size']}) into {dest}; giving up after "
+            f"{timeout:g} s without an answer.")
+        pooch.retrieve(s["zenodo_url"], known_hash=s["zenodo_md5"], fname="kather2016.zip", path=dest,
+                       processor=pooch.Unzip(extract_dir="kather2016"),
+                       downloader=pooch.HTTPDownloader(timeout=timeout, progressbar=progress))
+        return dest / "kather2016"
+    except Exception as exc:  # noqa: BLE001 - network, proxy, authentication, checksum ...
+        raise DataError(f"The download of the {s['title']} failed ({type(exc).__name__}: {str(exc)[:300]}). "
+                        f"{how_to_get(name)}") from exc
+
+
+def _source(name: str, source, download_: bool, timeout: float, progress: bool, log) -> Path:
+    """The folder to copy from: ``source``, the environment variable, the kagglehub cache, or a download."""
+    s = SOURCES[name]
+    found = source or os.environ.get(s["env"], "").strip() or _kagglehub_cached(name)
+    if found:
+        return Path(found).expanduser()
+    if download_:
+        return download(name, timeout=timeout, progress=progress, log=log)
+    raise DataError(f"Nothing to prepare the {s['title']} from: give --source DIR (an unzipped copy), set "
+                    f"{s['env']}, or add --download. {how_to_get(name)}")
+
+
+def _write(rows, out: Path, manifest: dict, *, force: bool, progress: bool, log) -> dict:
+    """Decode and copy ``rows`` ((source file, path relative to ``out``) pairs) into ``out``; write the manifest
+    with counts (per class: 1st folder of a Kather path, 2nd of an IDC path), corrupt files and SHA-256 sums."""
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    if out.exists() and any(out.iterdir()):
+        if not (out / "manifest.json").exists():
+            raise DataError(f"{out} exists and is not a prepared folder (no manifest.json): not touching it. "
+                            "Choose another --out.")
+        if not force:
+            raise DataError(f"{out} already exists. Add --force to replace it, or choose another --out.")
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    checksums, corrupt = {}, []
+    for src, rel in tqdm(rows, desc=f"Copying to {out.name}", unit="file", disable=not progress):
+        blob = Path(src).read_bytes()
+        try:
+            with Image.open(io.BytesIO(blob)) as im:
+                im.load()
+        except Exception as exc:  # noqa: BLE001 - any decoder error means a corrupt file
+            corrupt.append(f"{src} ({type(exc).__name__})")
+            continue
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_bytes(blob)  # byte for byte
+        checksums[rel] = hashlib.sha256(blob).hexdigest()
+    if corrupt:
+        log(f"{len(corrupt)} corrupt file(s) not copied: " + "; ".join(corrupt[:5]))
+    parts = [rel.split("/") for rel in checksums]
+    idc = manifest["dataset"] == "idc"
+    manifest = {**manifest, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "n_patches": len(checksums),
+                **({"n_patients": len({p[0] for p in parts})} if idc else {}),
+                "n_per_class": dict(sorted(Counter(p[1 if idc else 0] for p in parts).items())),
+                "n_corrupt_skipped": len(corrupt), "corrupt": corrupt[:50], "sha256": checksums}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp.rename(out)
+    return {**manifest, "out": str(out)}
+
+
+def _outside(out: Path, source: Path) -> None:
+    o, s = out.resolve(), source.resolve()
+    if o == s or s in o.parents or o in s.parents:
+        raise DataError(f"--out {out} and --source {source} overlap (one is inside the other): the copy would "
+                        "read or delete itself. Choose an --out outside the source.")
+
+
+def prepare_idc(source=None, out=None, *, download: bool = False, max_patches: int = 20_000,
+                complete_slides=None, random_state: int = 0, on_mismatch: str = "raise", force: bool = False,
+                timeout: float = 30, progress: bool = True, log=_quiet) -> dict:
+    """Copy complete slides and a patient-stratified subset of the other patients into ``out``.
 
     Parameters
     ----------
     source : path-like, optional
-        Any IDC folder in the Kaggle layout (a full download works: its duplicate tree is counted once). Default:
-        ``HISTO_IDC_DIR``, else the kagglehub cache, else (with ``download=True``) a kagglehub download.
+        IDC folder in the Kaggle layout; default ``HISTO_IDC_DIR``, else the kagglehub cache, else (with
+        ``download=True``) a Kaggle download.
     out : path-like, optional
         Default ``data/idc_subset`` in the repository.
-    max_patches, max_per_patient, seed
-        See :func:`helpers.data.subsample`.
-    force : bool
-        Replace an existing subset (otherwise an existing one is an error: nothing is overwritten silently).
+    max_patches : int
+        Patches in the handout, complete slides included.
+    complete_slides : sequence of str, optional
+        Patients kept whole (all their patches). Default: of :data:`~helpers.data.COMPLETE_SLIDES`, in that
+        order, those in the source that fit in half of ``max_patches``.
+    random_state : int
+        Seed of the subset (see :func:`helpers.data.sample_patches`).
+    on_mismatch : {"raise", "skip"}
+        Class folder and file name disagree: stop, or leave those patches out.
 
     Returns
     -------
     dict
-        The manifest (also written to ``out/manifest.json``; the patch list to ``out/patches.csv``).
+        The manifest (also ``out/manifest.json``): counts, complete slides, corrupt files skipped, SHA-256 sums.
     """
-    from tqdm.auto import tqdm
+    src = _source("idc", source, download, timeout, progress, log)
+    out = Path(out) if out is not None else (data_dir() or Path("data")) / SOURCES["idc"]["prepared"]
+    _outside(out, src)
+    table = index_idc(src, on_mismatch=on_mismatch)
+    sizes = table.groupby("patient").size()
+    if complete_slides is None:  # the known complete slides, in order, while they fit in half the budget
+        complete_slides = []
+        for p in (p for p in COMPLETE_SLIDES if p in sizes.index):
+            if sizes[complete_slides + [p]].sum() <= max_patches // 2:
+                complete_slides.append(p)
+    complete_slides = [str(p) for p in complete_slides]
+    missing = [p for p in complete_slides if p not in sizes.index]
+    if missing:
+        raise DataError(f"Complete slide(s) {', '.join(missing)} not in {src}; leave them out of "
+                        f"--complete-slides (patients there include {', '.join(sizes.index[:8])}).")
+    whole = table["patient"].isin(complete_slides)
+    rest = sample_patches(table[~whole], max_patches=max(max_patches - int(whole.sum()), 0),
+                          random_state=random_state)
+    chosen = [*table[whole].itertuples(index=False), *rest.itertuples(index=False)]
+    rows = [(r.path, f"{r.patient}/{r.label}/{Path(r.path).name}") for r in chosen]
+    manifest = {"dataset": "idc", "source": str(src), "max_patches": max_patches, "random_state": random_state,
+                "complete_slides": complete_slides, "n_source_patches": len(table),
+                "n_source_patients": int(sizes.size)}
+    return _write(rows, out, manifest, force=force, progress=progress, log=log)
 
-    from .data import find_idc, index_idc, subsample
 
-    out = Path(out) if out is not None else default_subset_dir()
-    if source is None:
-        src = find_idc(None, allow_download=download, allow_demo=False)
-        if src.kind == "prepared subset":
-            raise DataError(
-                f"The only IDC data found is the prepared subset {src.root} itself. Give --source DIR (a full "
-                "download) or --download."
-            )
-        source = src.root
-    source = Path(source)
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise DataError(f"{out} already exists. Use --force to replace it, or --out to write elsewhere.")
-        if not (out / "manifest.json").exists():
-            raise DataError(f"{out} exists and is not a prepared subset (no manifest.json); not touching it.")
-    t0 = time.perf_counter()
-    table = index_idc(source)
-    sub = subsample(table, max_patches=max_patches, max_per_patient=max_per_patient, seed=seed)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    rel_paths = []
-    for row in tqdm(sub.itertuples(index=False), total=len(sub), desc="Copying patches", unit="patch",
-                    disable=not progress):
-        rel = Path(row.patient) / str(row.label) / Path(row.path).name
-        (tmp / rel.parent).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(row.path, tmp / rel)
-        rel_paths.append(str(rel))
-    sub = sub.assign(path=rel_paths)
-    sub.to_csv(tmp / "patches.csv", index=False)
-    manifest = {
-        "source": str(source),
-        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "max_patches": max_patches,
-        "max_per_patient": max_per_patient,
-        "seed": seed,
-        "n_source_patches": int(len(table)),
-        "n_source_patients": int(table["patient"].nunique()),
-        "n_duplicates_ignored": int(table.attrs.get("n_duplicates", 0)),
-        "n_patches": int(len(sub)),
-        "n_patients": int(sub["patient"].nunique()),
-        "n_idc": int(sub["label"].sum()),
-        "seconds": round(time.perf_counter() - t0, 1),
-    }
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    if out.exists():
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp.rename(out)
-    manifest["out"] = str(out)
-    return manifest
+def prepare_kather(source=None, out=None, *, download: bool = False, force: bool = False, timeout: float = 30,
+                   progress: bool = True, log=_quiet) -> dict:
+    """Copy the Kather 2016 tiles (class folders, original names) into ``out`` (default ``data/kather2016``).
+
+    ``source``: a folder with the tiles, default ``HISTO_KATHER_DIR``, else the kagglehub cache, else (with
+    ``download=True``) the Zenodo zip. Returns the manifest (also in ``out/manifest.json``).
+    """
+    src = _source("kather", source, download, timeout, progress, log)
+    out = Path(out) if out is not None else (data_dir() or Path("data")) / SOURCES["kather"]["prepared"]
+    _outside(out, src)
+    table = index_kather(src)
+    rows = [(p, Path(p).relative_to(table.attrs["root"]).as_posix()) for p in table["path"]]
+    return _write(rows, out, {"dataset": "kather", "source": str(src)}, force=force, progress=progress, log=log)
+
+
+def verify(folder) -> list[str]:
+    """Check a prepared folder against its manifest; return the problems (an empty list when it is intact)."""
+    folder = Path(folder)
+    try:
+        sums = json.loads((folder / "manifest.json").read_text())["sha256"]
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"{folder}: no readable manifest.json with checksums ({type(exc).__name__})"]
+    return [f"missing: {rel}" if not (folder / rel).is_file() else f"changed: {rel}" for rel, digest in sums.items()
+            if not (folder / rel).is_file() or hashlib.sha256((folder / rel).read_bytes()).hexdigest() != digest]

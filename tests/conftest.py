@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated cache, a small demo data set, the real sample when HISTO_IDC_DIR is set."""
+"""Shared fixtures, all on REAL patches: the bundled sample in data/sample, or the larger ../shared sample when
+HISTO_IDC_DIR / HISTO_KATHER_DIR are set (as in CI)."""
 
 from __future__ import annotations
 
@@ -6,61 +7,72 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 import pytest
 
-REAL_IDC = os.environ.get("HISTO_IDC_DIR")
-REAL_KATHER = os.environ.get("HISTO_KATHER_DIR")
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_IDC = ROOT / "data" / "sample" / "idc"
+SAMPLE_KATHER = ROOT / "data" / "sample" / "kather2016"
+REAL_IDC = Path(os.environ.get("HISTO_IDC_DIR") or SAMPLE_IDC)
+REAL_KATHER = Path(os.environ.get("HISTO_KATHER_DIR") or SAMPLE_KATHER)
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
-    """Each test gets the session's private cache, and no HISTO_DEMO / HISTO_DATA_DIR leaking from outside."""
-    cache = tmp_path_factory.getbasetemp() / "histo-cache"
-    monkeypatch.setenv("HISTO_CACHE_DIR", str(cache))
-    monkeypatch.setenv("HISTO_DATA_DIR", str(tmp_path_factory.getbasetemp() / "no-data-dir"))
-    monkeypatch.delenv("HISTO_DEMO", raising=False)
-    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path_factory.getbasetemp() / "kagglehub-empty"))
+    """Each test: the session's private cache, an empty kagglehub cache, no HISTO_DATA_DIR from outside."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("HISTO_CACHE_DIR", str(base / "histo-cache"))
+    monkeypatch.delenv("HISTO_DATA_DIR", raising=False)
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(base / "kagglehub-empty"))
 
 
 @pytest.fixture(scope="session")
-def demo_root(tmp_path_factory) -> Path:
-    """A small synthetic IDC data set (4 patients) in the Kaggle layout."""
-    from helpers.demo import make_demo_idc
+def idc_root(tmp_path_factory) -> Path:
+    """A small real IDC folder in the Kaggle layout (8 patients, both classes, edge patches included).
 
-    root = tmp_path_factory.mktemp("demo_idc")
-    make_demo_idc(root, n_patients=4, seed=0)
+    Of each complete slide of the bundled sample (8864, 8950, 9124) 4 edge patches and 20 other patches of each class; all the
+    patches of five sparse patients, copied from data/sample/idc.
+    """
+    from helpers.data import index_idc
+
+    table = index_idc(SAMPLE_IDC)
+    table["edge"] = (table["width"] < 50) | (table["height"] < 50)
+    parts = [pd.concat([g[g.edge].head(4), g[~g.edge & (g.label == 0)].head(20), g[~g.edge & (g.label == 1)].head(20)])
+             for g in (table[table.patient == p] for p in ("8864", "8950", "9124"))]
+    sparse = table.groupby("patient").filter(lambda g: 4 <= len(g) <= 10 and g["label"].nunique() == 2)
+    parts += [sparse[sparse.patient == p] for p in sorted(sparse.patient.unique(), key=int)[:5]]
+    root = tmp_path_factory.mktemp("idc_root")
+    for part in parts:
+        for row in part.itertuples():
+            dst = root / row.patient / str(row.label) / Path(row.path).name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(row.path, dst)
     return root
 
 
 @pytest.fixture
-def demo_copy(demo_root, tmp_path) -> Path:
-    """A writable copy of the demo data set (for tests that damage it)."""
-    dst = tmp_path / "idc"
-    shutil.copytree(demo_root, dst)
-    return dst
+def idc_copy(idc_root, tmp_path) -> Path:
+    """A writable copy of :func:`idc_root` (for tests that damage it)."""
+    return Path(shutil.copytree(idc_root, tmp_path / "idc"))
 
 
 @pytest.fixture(scope="session")
 def real_idc() -> Path:
-    if not REAL_IDC or not Path(REAL_IDC).is_dir():
-        pytest.skip("HISTO_IDC_DIR is not set: real-data test skipped")
-    return Path(REAL_IDC)
+    """The largest real IDC sample at hand: HISTO_IDC_DIR if set, else the bundled sample."""
+    return REAL_IDC
+
+
+@pytest.fixture(scope="session")
+def kather_root() -> Path:
+    """Real Kather 2016 tiles: HISTO_KATHER_DIR if set, else the bundled sample (24 tiles)."""
+    return REAL_KATHER
 
 
 @pytest.fixture(scope="session")
 def real_patches(real_idc):
-    """Up to 400 real patches (images, table) from the real sample, chosen with a seed."""
-    from helpers.data import index_idc, read_patches, subsample
+    """400 real patches (images uint8 (400, 50, 50, 3), table) chosen patient-stratified with seed 0."""
+    from helpers.data import index_idc, read_patches, sample_patches
 
-    table = subsample(index_idc(real_idc), max_patches=400, seed=0)
+    table = sample_patches(index_idc(real_idc), max_patches=400, random_state=0)
     images, ok = read_patches(table["path"], progress=False)
     return images, table[ok].reset_index(drop=True)
-
-
-def write_png(path: Path, array: np.ndarray) -> Path:
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(array).save(path)
-    return path

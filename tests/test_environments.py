@@ -55,33 +55,15 @@ def test_conda_and_pip_dependencies_agree(env_file):
         assert pip == conda, "minimum versions differ"
 
 
-def test_python_floor_matches():
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert data["project"]["requires-python"] == ">=3.10"
-
-
 def test_binder_scripts():
     post, start = ROOT / "binder" / "postBuild", ROOT / "binder" / "start"
     for script in (post, start):
         assert os.access(script, os.X_OK), f"{script.name} must be executable"
         assert script.read_text().startswith("#!/bin/bash")
         subprocess.run(["bash", "-n", str(script)], check=True)
-    text = post.read_text()
-    assert "set -e" in text and "pip install" in text and "helpers prepare" in text
-    lines = [l for l in start.read_text().splitlines() if l.strip() and not l.startswith("#")]
-    assert lines[-1] == 'exec "$@"'
-    assert "OMP_NUM_THREADS" in start.read_text()
 
 
 def test_binder_start_runs_its_command(tmp_path):
     out = subprocess.run([str(ROOT / "binder" / "start"), "bash", "-c", "echo $OMP_NUM_THREADS"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2"
-
-
-def test_readme_commands_exist():
-    readme = (ROOT / "README.md").read_text()
-    assert "pip install -e ." in readme and "jupyter lab" in readme
-    assert "bash .ci/run" in readme or "pytest" in readme
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install -e ." in ci
