@@ -1,284 +1,209 @@
-"""helpers.features: batched features equal scikit-image's per-patch functions; transformer API; files, cache, CLI."""
+"""Behaviour of helpers.features on real patches: the transformers equal scikit-image's functions, the union and
+its names, the cache, nuclear morphometry on a constructed image, the streamed CLI, clear errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import color, feature, util
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, GroupKFold
-from sklearn.pipeline import make_pipeline
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from helpers import features as F
 
-ANGLES = (0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4)
+
+@pytest.fixture(scope="module")
+def patches(real_patches):
+    """40 real patches (both classes)."""
+    images, table = real_patches
+    return images[:40]
 
 
-def _synthetic(n=24, seed=0):
-    """Random patches plus the hard cases: flat colours (ties everywhere), white padding, grey, saturated."""
-    rng = np.random.default_rng(seed)
-    imgs = rng.integers(0, 256, (n, 50, 50, 3), dtype=np.uint8)
-    imgs[0] = 255
-    imgs[1] = 0
-    imgs[2] = (200, 120, 180)
-    imgs[3, :, 25:] = 255  # half white, like a padded edge patch
-    imgs[4] = rng.integers(0, 256, (50, 50, 1), dtype=np.uint8)  # grey: r == g == b
-    imgs[5] = rng.integers(0, 4, (50, 50, 3), dtype=np.uint8) * 85  # few levels: many exact ties
-    return imgs
+def gray(patch):
+    return util.img_as_ubyte(color.rgb2gray(patch))
 
 
-# ---------------------------------------------------------------------------------- per-patch references
+def test_color_histogram_counts_pillow_hsv(patches):
+    out = F.ColorHistogram(bins=8).fit_transform(patches)
+    assert out.shape == (len(patches), 24) and out.dtype == np.float32
+    for patch, row in zip(patches[:5], out):
+        hsv = np.asarray(Image.fromarray(patch).convert("HSV"))
+        want = np.concatenate([np.histogram(hsv[..., c], 8, range=(0, 256))[0] / hsv[..., c].size for c in range(3)])
+        np.testing.assert_allclose(row, want, atol=1e-6)
+    np.testing.assert_allclose(out.reshape(len(patches), 3, 8).sum(axis=2), 1, atol=1e-5)
 
 
-def ref_gray(p):
-    # the grey image the texture families start from (tested against img_as_ubyte(rgb2gray) below)
-    return F.to_gray(p)[0]
+def test_hed_stats_equal_rgb2hed(patches):
+    out = F.HEDStats().fit_transform(patches)
+    for patch, row in zip(patches[:5], out):
+        hed = color.rgb2hed(patch).reshape(-1, 3)
+        np.testing.assert_allclose(row, np.stack([hed.mean(0), hed.std(0)], axis=1).ravel(), rtol=1e-5, atol=1e-7)
 
 
-def ref_hsv_hist(p, bins=16):
-    hsv = color.rgb2hsv(p)
-    return np.concatenate([np.histogram(hsv[..., c], bins, range=(0, 1))[0] for c in range(3)]) / 2500
+def test_lbp_histogram_equals_local_binary_pattern(patches):
+    out = F.LBPHistogram(radii=(1, 2.5), n_points=8).fit_transform(patches)
+    assert out.shape == (len(patches), 20)
+    for patch, row in zip(patches[:5], out):
+        want = [np.bincount(feature.local_binary_pattern(gray(patch), 8, r, "uniform").astype(int).ravel(),
+                            minlength=10) / 2500 for r in (1, 2.5)]
+        np.testing.assert_allclose(row, np.concatenate(want), atol=1e-6)
 
 
-def ref_rgb_hist(p, bins=10):
-    return np.concatenate([np.histogram(p[..., c], bins, range=(0, 256))[0] for c in range(3)]) / 2500
+def test_glcm_features_equal_graycoprops(patches):
+    props = ("contrast", "homogeneity", "energy", "correlation")
+    t = F.GLCMFeatures(distances=(1, 3), levels=8, props=props)
+    out = t.fit_transform(patches)
+    assert list(t.get_feature_names_out()[:3]) == ["d1_contrast", "d3_contrast", "d1_homogeneity"]
+    for patch, row in zip(patches[:5], out):
+        glcm = feature.graycomatrix(gray(patch) // 32, (1, 3), F.ANGLES, 8, symmetric=True, normed=True)
+        want = np.concatenate([feature.graycoprops(glcm, p).mean(axis=1) for p in props])
+        np.testing.assert_allclose(row, want, rtol=1e-5, atol=1e-6)
 
 
-def ref_hed(p):
-    hed = color.rgb2hed(p).reshape(-1, 3)
-    return np.stack([hed.mean(0), hed.std(0)], axis=1).ravel()
+def test_hog_features_equal_hog_and_follow_patch_size(patches):
+    t = F.HOGFeatures(orientations=6, pixels_per_cell=(10, 10), cells_per_block=(2, 2)).fit(patches)
+    out = t.transform(patches[:3])
+    want = feature.hog(gray(patches[0]), 6, (10, 10), (2, 2))
+    np.testing.assert_allclose(out[0], want, rtol=1e-5, atol=1e-6)
+    assert len(t.get_feature_names_out()) == out.shape[1] == want.size
+    with pytest.raises(ValueError, match="fit again"):
+        t.transform(patches[:2, :40, :40])
 
 
-def ref_lbp(p, radii=(1, 2), P=8):
-    g = ref_gray(p)
-    return np.concatenate(
-        [
-            np.bincount(feature.local_binary_pattern(g, P, R, "uniform").astype(int).ravel(), minlength=P + 2) / 2500
-            for R in radii
-        ]
-    )
-
-
-def ref_glcm(p, distances=(1, 2), levels=16, props=F.GLCM_PROPS):
-    q = ref_gray(p) // (256 // levels)
-    P = feature.graycomatrix(q, distances, ANGLES, levels, symmetric=True, normed=True)
-    return np.concatenate([feature.graycoprops(P, prop).mean(axis=1) for prop in props])
-
-
-def ref_hog(p, **kw):
-    return feature.hog(ref_gray(p).astype(float), **kw)
-
-
-CASES = [
-    ("hsv16", F.ColorHistogram("hsv", 16), ref_hsv_hist),
-    ("hsv10", F.ColorHistogram("hsv", 10), lambda p: ref_hsv_hist(p, 10)),
-    ("rgb10", F.ColorHistogram("rgb", 10), ref_rgb_hist),
-    ("hed", F.HEDStats(), ref_hed),
-    ("lbp", F.LBPHistogram((1, 2, 3), 8), lambda p: ref_lbp(p, (1, 2, 3))),
-    ("lbp16", F.LBPHistogram((1.5,), 16), lambda p: ref_lbp(p, (1.5,), 16)),
-    ("glcm", F.GLCMFeatures(props=F.GLCM_PROPS), ref_glcm),
-    ("glcm32", F.GLCMFeatures(distances=(1, 3), levels=32), lambda p: ref_glcm(p, (1, 3), 32, F.GLCMFeatures().props)),
-    ("hog", F.HOGFeatures(), lambda p: ref_hog(p, pixels_per_cell=(25, 25), cells_per_block=(2, 2))),
-    (
-        "hog7",
-        F.HOGFeatures(orientations=8, pixels_per_cell=(7, 7), cells_per_block=(3, 3), block_norm="L1"),
-        lambda p: ref_hog(p, orientations=8, pixels_per_cell=(7, 7), cells_per_block=(3, 3), block_norm="L1"),
-    ),
-]
-
-
-def _check_equal(images, transformer, ref):
-    got = transformer.fit_transform(images)
-    want = np.stack([ref(p) for p in images])
-    assert got.dtype == np.float32
-    assert got.shape == want.shape == (len(images), len(transformer.get_feature_names_out()))
-    # float32 output: compare at float32 precision
-    np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
-
-
-@pytest.mark.parametrize("name,transformer,ref", CASES, ids=[c[0] for c in CASES])
-def test_equal_to_skimage_on_synthetic(name, transformer, ref):
-    _check_equal(_synthetic(), transformer, ref)
-
-
-@pytest.mark.parametrize("name,transformer,ref", CASES, ids=[c[0] for c in CASES])
-def test_equal_to_skimage_on_real_patches(real_patches, name, transformer, ref):
-    images, _ = real_patches
-    _check_equal(images[:150], transformer, ref)
-
-
-def test_hsv_histogram_small_and_large_batches_agree():
-    # small batches compute the hue directly, large ones through the table of all colours
-    imgs = _synthetic(12, seed=5)
-    one_by_one = np.vstack([F.ColorHistogram().fit_transform(p[None]) for p in imgs])
-    np.testing.assert_allclose(one_by_one, np.stack([ref_hsv_hist(p) for p in imgs]), rtol=2e-5, atol=2e-6)
-    assert np.array_equal(one_by_one, F.ColorHistogram().fit_transform(imgs))
-
-
-def test_conversions_equal_skimage(real_patches):
-    images, _ = real_patches
-    images = np.concatenate([images, _synthetic()])
-    gray = F.to_gray(images)
-    sk = np.stack([util.img_as_ubyte(color.rgb2gray(p)) for p in images])
-    # equal except at exact half-integer luminances, where scikit-image's float rounding decides
-    diff = gray.astype(int) - sk
-    s = images.astype(np.int64) @ np.array([2125, 7154, 721])
-    assert np.abs(diff).max() <= 1 and np.all(s[diff != 0] % 10000 == 5000)
-    assert (diff != 0).mean() < 1e-3
-    assert np.array_equal(F.rgb_to_hsv(images), np.stack([color.rgb2hsv(p) for p in images]))
-    np.testing.assert_allclose(F.rgb_to_hed(images), np.stack([color.rgb2hed(p) for p in images]), atol=1e-12)
-    g = F.to_gray(images[:40])
-    for R in (1, 2):
-        codes = F.lbp_uniform(g, 8, R)
-        want = np.stack([feature.local_binary_pattern(p, 8, R, "uniform") for p in g])
-        assert np.array_equal(codes, want)
-
-
-def test_default_set_equals_its_families(real_patches):
-    images, _ = real_patches
-    images = images[:60]
-    fs = F.default_features()
-    X = fs.fit_transform(images)
-    names = fs.get_feature_names_out()
-    assert X.shape == (60, len(names)) and X.dtype == np.float32
-    assert np.isfinite(X).all()
-    ref = np.hstack(
-        [
-            np.stack([ref_hsv_hist(p) for p in images]),
-            np.stack([ref_hed(p) for p in images]),
-            np.stack([ref_lbp(p) for p in images]),
-            np.stack([ref_glcm(p, props=F.GLCMFeatures().props) for p in images]),
-        ]
-    )
-    np.testing.assert_allclose(X, ref, rtol=2e-5, atol=2e-6)
-
-
-# ---------------------------------------------------------------------------------- transformer API
-
-
-def test_input_forms_and_names():
-    imgs = _synthetic(8)
-    fs = F.default_features()
-    a = fs.fit_transform(imgs)
-    b = fs.fit_transform(imgs.reshape(8, -1))  # flattened, as a DataFrame / sklearn would pass it
-    c = fs.fit_transform(imgs.astype(np.float64) / 255)  # float images in [0, 1]
-    assert np.array_equal(a, b) and np.array_equal(a, c)
-    names = fs.get_feature_names_out()
-    assert len(set(names)) == len(names) == a.shape[1]
+def test_default_union_names_families_and_pipeline(patches):
+    union = F.default_features()
+    X = union.fit_transform(patches)
+    names = union.get_feature_names_out()
+    assert X.shape == (len(patches), 84) and len(names) == 84
     fams = F.feature_families(names)
-    assert set(fams) == {"color", "hed", "lbp", "glcm"}
-    assert F.feature_family("hsv_h03") == "color" and F.feature_family("s2_lbp_r1_03") == "lbp"
-    assert set(F.FAMILIES) == {"color", "hed", "lbp", "glcm", "hog"}
-    for name, cls in F.FAMILIES.items():
-        t = cls()
-        out = t.fit_transform(imgs[:3])
-        assert out.shape == (3, len(t.get_feature_names_out()))
-        assert set(F.feature_families(t.get_feature_names_out())) == {name}
-    with pytest.raises(ValueError):
-        F.as_images(np.zeros((2, 7)))
-    with pytest.raises(ValueError):
-        F.feature_family("pixel_3")
+    assert dict(zip(*np.unique(fams, return_counts=True))) == {"color": 48, "glcm": 10, "hed": 6, "lbp": 20}
+    assert list(F.feature_families(union)) == list(fams)
+    # each step of the union equals the family on its own
+    np.testing.assert_array_equal(X[:, fams == "lbp"], F.LBPHistogram().fit_transform(patches))
+    with_nuclear = F.default_features(nuclear=True).fit(patches)
+    assert set(F.feature_families(with_nuclear)) == {"color", "hed", "lbp", "glcm", "nuclear"}
+    with pytest.raises(ValueError, match="family"):
+        F.feature_families(["pixel_3"])
+    # the union is a first step of a pipeline, with tunable parameters
+    y = np.arange(len(patches)) % 2
+    pipe = make_pipeline(F.default_features(), LogisticRegression(max_iter=50)).fit(patches, y)
+    assert pipe.predict(patches).shape == (len(patches),)
+    pipe.set_params(featureunion__lbp__radii=(1, 2, 3))
+    assert len(pipe[0].get_feature_names_out()) == 94
 
 
-def test_parallel_chunks_and_scales_match_serial():
-    imgs = _synthetic(40, seed=1)
-    serial = F.default_features().fit_transform(imgs)
-    fs = F.FeatureSet(color=F.ColorHistogram(), hed=F.HEDStats(), lbp=F.LBPHistogram(), glcm=F.GLCMFeatures(),
-                      n_jobs=2, chunk_size=16)
-    assert np.array_equal(fs.fit_transform(imgs), serial)
-    ms = F.default_features(scales=(1, 2))
-    Xm = ms.fit_transform(imgs)
-    names = ms.get_feature_names_out()
-    assert Xm.shape == (40, len(names)) == (40, 2 * serial.shape[1])
-    assert np.array_equal(Xm[:, : serial.shape[1]], serial)
-    assert all(n.startswith("s2_") for n in names[serial.shape[1] :])
+def test_bad_input_gives_clear_errors(patches):
+    t = F.HEDStats()
+    with pytest.raises(ValueError, match="uint8"):
+        t.fit_transform(patches.astype(float) / 255)
+    with pytest.raises(ValueError, match=r"patch\[None\]"):
+        t.fit_transform(patches[0])
+    with pytest.raises(ValueError, match="shape"):
+        t.fit_transform(patches.reshape(len(patches), -1))
+    with pytest.raises(ValueError, match="divide 256"):
+        F.GLCMFeatures(levels=10).fit_transform(patches[:2])
+    with pytest.raises(ValueError, match="threshold"):
+        F.NuclearFeatures(threshold="mean").fit_transform(patches[:2])
+    assert F.HEDStats().fit_transform(patches[:0]).shape == (0, 6)
 
 
-def test_tunable_in_grid_search():
-    imgs = _synthetic(24, seed=2)
-    y = np.tile([0, 1], 12)
-    imgs[y == 1] //= 2  # darker class: learnable
-    groups = np.repeat(np.arange(6), 4)
-    pipe = make_pipeline(F.default_features(), LogisticRegression(max_iter=200))
-    assert "featureset__lbp__radii" in pipe.get_params()
-    search = GridSearchCV(pipe, {"featureset__lbp__radii": [(1,), (1, 3)], "featureset__color__bins": [8, 16]},
-                          cv=GroupKFold(3), scoring="balanced_accuracy")
-    search.fit(imgs, y, groups=groups)
-    assert search.best_params_["featureset__lbp__radii"] in [(1,), (1, 3)]
-    est = clone(pipe).set_params(featureset__lbp__radii=(1, 2, 3), featureset__hed=None)
-    est.fit(imgs, y)
-    names = est[0].get_feature_names_out()
-    assert not any(n.startswith("hed") for n in names)
-    assert sum(n.startswith("lbp_r3") for n in names) == 10
+def blobs_image():
+    """A 50 x 50 pink patch with three dark purple squares of 4, 9 and 16 pixels and one single dark pixel."""
+    img = np.full((50, 50, 3), (235, 200, 220), dtype=np.uint8)
+    for r, c, s in [(5, 5, 2), (20, 30, 3), (35, 10, 4)]:
+        img[r : r + s, c : c + s] = (60, 30, 110)
+    img[45, 45] = (60, 30, 110)
+    return img
 
 
-# ---------------------------------------------------------------------------------- files, cache, CLI
+def test_nuclear_features_count_and_measure_known_blobs():
+    img = blobs_image()[None]
+    t = F.NuclearFeatures(threshold=0.1, sigma=0, min_area=2)
+    labels, hema = t.segment(img)
+    assert labels.max() > 0 and len(np.unique(labels[0])) == 4  # background + 3 squares, the single pixel dropped
+    row = dict(zip(t.get_feature_names_out(), t.fit_transform(img)[0]))
+    assert row["count"] == 3
+    assert row["area_fraction"] == pytest.approx(29 / 2500)
+    assert row["area_mean"] == pytest.approx(29 / 3, rel=1e-6)
+    assert row["area_std"] == pytest.approx(np.std([4, 9, 16]), rel=1e-6)
+    assert row["solidity"] == pytest.approx(1.0)
+    assert row["h_inside"] > 0.1 > row["h_outside"]
+    # with min_area=1 the single dark pixel counts too; a threshold above the blobs finds nothing
+    assert F.NuclearFeatures(threshold=0.1, sigma=0, min_area=1).fit_transform(img)[0, 0] == 4
+    empty = F.NuclearFeatures(threshold=5.0, sigma=0).fit_transform(img)[0]
+    assert np.all(empty[:7] == 0) and empty[7] > 0
 
 
-def test_from_paths_cache_and_cli(demo_root, tmp_path, capsys):
+def test_nuclear_threshold_changes_the_result(patches):
+    low = F.NuclearFeatures(threshold=0.02).fit_transform(patches)
+    high = F.NuclearFeatures(threshold=0.06).fit_transform(patches)
+    otsu = F.NuclearFeatures(threshold="otsu").fit_transform(patches)
+    assert low.shape == high.shape == otsu.shape == (len(patches), 8)
+    assert (low[:, 1] >= high[:, 1]).all() and low[:, 1].sum() > high[:, 1].sum()  # area fraction
+    assert not np.allclose(low, otsu)
+
+
+class CountingHED(F.HEDStats):
+    """HEDStats that counts its transform calls (tests run it in-process with n_jobs=1)."""
+
+    calls = [0]
+
+    def transform(self, X):
+        CountingHED.calls[0] += 1
+        return super().transform(X)
+
+
+def test_extract_features_cache_hit_and_miss(patches):
+    t = CountingHED()
+    X1, names = F.extract_features(patches, t, n_jobs=1, progress=False)
+    n_computed = CountingHED.calls[0]
+    assert n_computed >= 1 and X1.shape == (len(patches), 6) and list(names) == list(t.get_feature_names_out())
+    X2, _ = F.extract_features(patches, t, n_jobs=1, progress=False)  # same pixels, same parameters: a hit
+    assert CountingHED.calls[0] == n_computed
+    np.testing.assert_array_equal(X1, X2)
+    F.extract_features(patches[:10], t, n_jobs=1, progress=False)  # other images: recomputed
+    assert CountingHED.calls[0] > n_computed
+    n_computed = CountingHED.calls[0]
+    F.extract_features(patches, t, n_jobs=1, progress=False, cache=False)  # no cache: recomputed
+    assert CountingHED.calls[0] > n_computed
+    n_computed = CountingHED.calls[0]
+    other = F.extract_features(patches, F.LBPHistogram(radii=(3,)), n_jobs=1, progress=False)[0]  # other params
+    assert other.shape == (len(patches), 10)
+
+
+def test_extract_features_parallel_equals_direct_and_leaves_caller_untouched(patches):
+    union = F.default_features()
+    before = clone(union).get_params()
+    X, names = F.extract_features(patches, union, n_jobs=2, cache=False, progress=False)
+    np.testing.assert_array_equal(X, clone(union).fit_transform(patches))
+    assert list(names) == list(clone(union).fit(patches[:1]).get_feature_names_out())
+    assert union.get_params().keys() == before.keys()
+    assert not hasattr(union, "transformer_list_") and not hasattr(union.transformer_list[0][1], "n_features_in_")
+
+
+def test_cli_streams_folder_to_npz(idc_root, tmp_path, capsys):
     from helpers.data import index_idc, read_patches
 
-    table = index_idc(demo_root)
-    paths = table["path"].tolist()[:300]
-    images, ok = read_patches(paths, progress=False)
-    assert ok.all()
-    want = F.default_features().fit_transform(images)
-    X, names = F.extract_features_from_paths(paths, chunk_size=64, n_jobs=2, cache_dir=tmp_path / "c", progress=False)
-    assert np.array_equal(X, want)
-    assert list(names) == list(F.default_features().get_feature_names_out())
-    cached = list((tmp_path / "c").glob("features-*.npz"))
-    assert len(cached) == 1
-    X2, _ = F.extract_features_from_paths(paths, n_jobs=1, cache_dir=tmp_path / "c", progress=False)
-    assert np.array_equal(X2, X)
-    # other parameters: another cache file
-    F.extract_features_from_paths(paths[:10], features=F.default_features(scales=(1, 2)), cache_dir=tmp_path / "c",
-                                  progress=False)
-    assert len(list((tmp_path / "c").glob("features-*.npz"))) == 2
-    Xa, na = F.extract_features(images[:5], progress=False)
-    assert np.array_equal(Xa, want[:5]) and list(na) == list(names)
-
-    out = tmp_path / "feat.npz"
-    assert F.main(["--data", str(demo_root), "--out", str(out), "--no-cache", "--no-progress"]) == 0
-    assert "patches/s" in capsys.readouterr().out
-    with np.load(out) as z:
-        assert z["X"].shape == (len(table), len(names))
-        assert np.array_equal(z["labels"], table["label"].to_numpy())
-        assert np.array_equal(z["patients"], table["patient"].to_numpy(str))
-        assert np.array_equal(z["X"][:300], want)
-        assert {"x", "y", "paths", "names"} <= set(z.files)
+    out = tmp_path / "f.npz"
+    assert F.main(["--data", str(idc_root), "--out", str(out), "--chunk-size", "50", "--n-jobs", "2",
+                   "--no-progress"]) == 0
+    z = np.load(out)
+    table = index_idc(idc_root)
+    assert z["X"].shape == (len(table), 84) and list(z["patients"]) == list(table["patient"])
+    images, _ = read_patches(table["path"], progress=False)
+    np.testing.assert_allclose(z["X"], F.default_features().fit_transform(images), rtol=1e-6)
+    assert "patches" in capsys.readouterr().out
+    assert F.main(["--data", str(tmp_path / "missing"), "--out", str(out)]) == 2
 
 
-def test_unreadable_file_gives_nan_row(demo_copy, tmp_path):
+def test_unreadable_file_gives_a_nan_row_and_a_warning(idc_copy):
     from helpers.data import index_idc
 
-    paths = index_idc(demo_copy)["path"].tolist()[:20]
-    with open(paths[3], "wb") as fh:
-        fh.write(b"not a png")
+    paths = index_idc(idc_copy)["path"].tolist()[:20]
+    with open(paths[3], "wb") as f:
+        f.write(b"not a png")
     with pytest.warns(UserWarning, match="could not be decoded"):
-        X, _ = F.extract_features_from_paths(paths, n_jobs=1, cache_dir=False, progress=False)
-    assert np.isnan(X[3]).all() and np.isfinite(np.delete(X, 3, axis=0)).all()
-
-
-def test_extract_features_cache(demo_root, monkeypatch):
-    """The second call with the same patches and parameters is read from disk; other patches/params recompute."""
-    from helpers.data import index_idc, read_patches
-
-    images, _ = read_patches(index_idc(demo_root).path[:40], progress=False)
-    X1, n1 = F.extract_features(images, progress=False)
-    calls = []
-    original = F.FeatureSet.transform
-
-    def spy(self, X):
-        calls.append(len(X))
-        return original(self, X)
-
-    monkeypatch.setattr(F.FeatureSet, "transform", spy)
-    X2, n2 = F.extract_features(images, progress=False)
-    assert calls == [] and np.array_equal(X1, X2) and list(n1) == list(n2)
-    X3, _ = F.extract_features(images[:30], progress=False)
-    assert calls == [30] and np.array_equal(X3, X1[:30])
-    X4, n4 = F.extract_features(images, features=F.default_features(scales=(1, 2)), progress=False)
-    assert calls == [30, 40] and X4.shape[1] > X1.shape[1]
-    F.extract_features(images, progress=False, cache=False)
-    assert calls[-1] == 40 and len(calls) == 3
+        X, _ = F.extract_features_from_paths(paths, n_jobs=1, chunk_size=8, progress=False)
+    assert np.isnan(X[3]).all() and not np.isnan(np.delete(X, 3, axis=0)).any()
