@@ -1,19 +1,12 @@
-"""Tests of helpers.slides: mosaics, heatmaps, summaries, explanations, figures."""
+"""Tests of helpers.slides: mosaic and value-map geometry, slide context (smoothing), area summaries."""
 
 from __future__ import annotations
 
-import os
+import numpy as np
+import pandas as pd
+import pytest
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-from helpers import slides  # noqa: E402
+from helpers import slides
 
 P = 50
 
@@ -123,26 +116,72 @@ def test_value_map_shares_the_mosaic_geometry():
     assert np.isnan(v[60, 60])
 
 
-def test_slide_extent_is_in_slide_pixels():
+def test_grid_position_counts_from_the_top_left_patch():
     t = _grid_table()
-    ext = slides.slide_extent(t.x, t.y, widths=t.width, heights=t.height, downscale=5)
-    assert ext == (1, 121, 96, 1)  # 92 px high -> 19 output pixels of 5 px
-    assert slides.slide_extent(t.x, t.y, widths=t.width, heights=t.height) == (1, 121, 93, 1)
+    rows, cols = slides.grid_position(t.x, t.y)
+    assert list(rows) == [0, 0, 0, 1, 1] and list(cols) == [0, 1, 2, 0, 2]
+    v = slides.value_map(np.arange(len(t)), t.x, t.y, downscale=P)  # one pixel per grid cell
+    assert np.array_equal(v[rows, cols], np.arange(len(t)))
 
 
-def test_build_slide_selects_one_patient():
-    t = _grid_table()
-    other = t.assign(patient="8", x=t.x + 1000)
-    table = pd.concat([t, other], ignore_index=True)
-    imgs = _padded(table, [(50, 50, 50)] * len(table))
-    proba = np.arange(len(table)) / len(table)
-    s = slides.build_slide(table, imgs, 7, proba=proba, downscale=2)
-    assert s.patient == "7" and s.tissue.shape == (46, 60, 3)
-    assert s.truth.shape == s.proba.shape == (46, 60)
-    assert np.nanmax(s.proba) < proba[len(t)]  # only the first patient's values
-    assert set(np.unique(s.truth[~np.isnan(s.truth)])) == {0.0, 1.0}
-    with pytest.raises(ValueError, match="no patches"):
-        slides.build_slide(table, imgs, "9")
+def _line(n, patient="a", x0=1):
+    """n patches in one row of the grid."""
+    return pd.DataFrame({"patient": patient, "x": x0 + P * np.arange(n), "y": np.full(n, 1)})
+
+
+def test_smoothing_is_a_weighted_mean_of_present_neighbours():
+    t = _line(3)
+    scores = np.array([0.0, 3.0, 6.0])
+    out = slides.smooth_scores(scores, t.x, t.y, t.patient, sigma=1.0)
+    w1 = np.exp(-0.5)  # Gaussian weight of a neighbour one step away (sigma = 1), relative to the patch itself
+    assert out[1] == pytest.approx(3.0)  # symmetric neighbours
+    assert out[0] == pytest.approx((0 + 3 * w1 + 6 * np.exp(-2)) / (1 + w1 + np.exp(-2)), rel=1e-3)
+    assert np.array_equal(slides.smooth_scores(scores, t.x, t.y, t.patient, sigma=0), scores)
+
+
+def test_smoothing_ignores_missing_neighbours_and_other_patients():
+    # patient a: patches at columns 0 and 2 (column 1 missing); patient b sits on the same grid cells
+    a = _line(3).drop(index=1)
+    b = _line(3, patient="b")
+    t = pd.concat([a, b], ignore_index=True)
+    scores = np.array([1.0, 1.0, -5.0, -5.0, -5.0])
+    out = slides.smooth_scores(scores, t.x, t.y, t.patient, sigma=1.0)
+    # patient a's scores are all 1: the missing patch counts as absent, not as 0, and b's -5 never leak in
+    assert np.allclose(out[:2], 1.0) and np.allclose(out[2:], -5.0)
+    # a lone patch (no neighbour) keeps its score
+    lone = slides.smooth_scores([2.5], [1], [1], ["c"], sigma=2.0)
+    assert lone[0] == pytest.approx(2.5)
+    with pytest.raises(ValueError, match="groups"):
+        slides.smooth_scores(scores, t.x, t.y, ["a"], sigma=1.0)
+
+
+def test_smoothing_removes_an_isolated_error_inside_a_tumour():
+    # a 7 x 7 slide: left half tumour (score +1), right half not (-1); one false negative inside the tumour
+    r, c = np.meshgrid(np.arange(7), np.arange(7), indexing="ij")
+    r, c = r.ravel(), c.ravel()
+    labels = (c < 3).astype(int)
+    scores = np.where(labels == 1, 1.0, -1.0)
+    scores[(r == 3) & (c == 1)] = -1.0
+    x, y = 1 + P * c, 1 + P * r
+    out = slides.smooth_scores(scores, x, y, np.zeros(len(r)), sigma=1.0)
+    assert np.array_equal(out >= 0, labels == 1)
+    assert not np.array_equal(scores >= 0, labels == 1)
+
+
+def test_choose_slide_context_prefers_smoothing_on_spatially_coherent_scores():
+    rng = np.random.default_rng(0)
+    r, c = np.meshgrid(np.arange(20), np.arange(20), indexing="ij")
+    r, c = r.ravel(), c.ravel()
+    labels = ((r - 10) ** 2 + (c - 8) ** 2 < 40).astype(int)
+    scores = labels - 0.5 + rng.normal(0, 0.8, len(r))  # noisy patch scores, independent between patches
+    best, table = slides.choose_slide_context(scores, labels, 1 + P * c, 1 + P * r, np.zeros(len(r)))
+    assert list(table.sigma) == [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
+    assert best["sigma"] > 0
+    assert best["balanced_accuracy"] > table.loc[table.sigma == 0, "balanced_accuracy"].item() + 0.1
+    smoothed = slides.smooth_scores(scores, 1 + P * c, 1 + P * r, np.zeros(len(r)), sigma=best["sigma"])
+    from sklearn.metrics import balanced_accuracy_score
+
+    assert balanced_accuracy_score(labels, smoothed >= best["threshold"]) == pytest.approx(best["balanced_accuracy"])
 
 
 def test_slide_summary_weights_by_real_area():
@@ -151,7 +190,7 @@ def test_slide_summary_weights_by_real_area():
     s = slides.slide_summary(t, proba, threshold=0.5)
     area = (t.width * t.height).to_numpy()
     row = s.loc["7"]
-    assert row["n_patches"] == 5 and row["tissue_px"] == area.sum()
+    assert row["n_patches"] == 5
     assert row["true_idc_fraction"] == pytest.approx(area[t.label == 1].sum() / area.sum())
     assert row["pred_idc_fraction"] == pytest.approx(area[proba >= 0.5].sum() / area.sum())
     assert row["expected_idc_fraction"] == pytest.approx((area * proba).sum() / area.sum())
@@ -160,119 +199,17 @@ def test_slide_summary_weights_by_real_area():
         slides.slide_summary(t, proba[:3])
 
 
-def test_feature_groups_from_dict_and_function():
-    names = ["hsv_h_00", "lbp_r1_01", "hsv_s_02", "glcm_contrast"]
-    fam = {n: n.split("_")[0] for n in names}
-    assert slides.feature_groups(names, fam) == {"hsv": [0, 2], "lbp": [1], "glcm": [3]}
-    assert slides.feature_groups(names, lambda n: n[:3]) == {"hsv": [0, 2], "lbp": [1], "glc": [3]}
+def test_real_slide_has_edge_patches_placed(real_idc):
+    from helpers import load_idc
 
-
-def test_grouped_permutation_importance_finds_the_informative_family():
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(0)
-    n = 600
-    y = rng.integers(0, 2, n)
-    signal = y[:, None] + 0.3 * rng.standard_normal((n, 2))
-    noise = rng.standard_normal((n, 3))
-    X = np.hstack([noise[:, :1], signal, noise[:, 1:]])
-    model = LogisticRegression().fit(X[:300], y[:300])
-    imp = slides.grouped_permutation_importance(model, X[300:], y[300:], {"signal": [1, 2], "noise": [0, 3, 4]},
-                                                n_repeats=4, seed=1)
-    assert list(imp.index) == ["signal", "noise"]
-    assert imp.loc["signal", "importance"] > 0.3
-    assert abs(imp.loc["noise", "importance"]) < 0.05
-    assert imp.loc["signal", "n_features"] == 2 and imp["baseline"].iloc[0] > 0.9
-    # same seed, same numbers; DataFrame input works too
-    again = slides.grouped_permutation_importance(model, pd.DataFrame(X[300:]), y[300:],
-                                                  {"signal": [1, 2], "noise": [0, 3, 4]}, n_repeats=4, seed=1)
-    pd.testing.assert_frame_equal(imp, again)
-
-
-def test_confidence_ranking():
-    p = np.array([0.95, 0.05, 0.5, 0.52, 0.9, 0.2])
-    y = np.array([1, 0, 1, 0, 0, 1])
-    r = slides.confidence_ranking(p, y, k=2)
-    assert list(r["confident IDC"]) == [0, 4]
-    assert list(r["confident non-IDC"]) == [1, 5]
-    assert list(r["least confident"]) == [2, 3]
-    assert list(r["confident mistakes"]) == [4, 5]  # 0.9 for a non-IDC, 0.2 for an IDC patch
-
-
-def test_error_map_colours():
-    proba = np.array([[0.9, 0.9, 0.1, 0.1, np.nan]])
-    truth = np.array([[1.0, 0.0, 1.0, 0.0, np.nan]])
-    e = slides.error_map(proba, truth, 0.5)
-    assert e.shape == (1, 5, 4)
-    assert tuple(e[0, 0, :3]) == slides.ERROR_COLORS["true positive"]
-    assert tuple(e[0, 1, :3]) == slides.ERROR_COLORS["false positive"]
-    assert tuple(e[0, 2, :3]) == slides.ERROR_COLORS["false negative"]
-    assert e[0, 3, 3] == 0 and e[0, 4, 3] == 0
-
-
-def test_figures_draw():
-    t = _grid_table()
-    imgs = _padded(t, [(180, 120, 190)] * len(t))
-    proba = np.array([0.9, 0.1, 0.6, 0.2, 0.8])
-    s = slides.build_slide(t, imgs, "7", proba=proba)
-    fig, axes = slides.plot_slide_panels(s, threshold=0.5)
-    assert len(axes) == 3 and axes[2].get_title().startswith("prediction")
-    ax = slides.plot_slide_errors(s, 0.5)
-    assert ax.get_legend() is not None
-    ax = slides.plot_fraction_scatter(slides.slide_summary(t, proba))
-    assert ax.get_xlabel().startswith("true IDC")
-    imp = pd.DataFrame({"n_features": [2, 3], "importance": [0.2, 0.0], "std": [0.01, 0.01]}, index=["a", "b"])
-    ax = slides.plot_importance(imp)
-    assert len(ax.patches) == 2
-    fig, axes = slides.plot_patch_gallery(imgs, [0, 1, 2], titles=["a", "b", "c"], ncols=2)
-    assert axes.shape == (2, 2)
-    with pytest.raises(ValueError):
-        slides.plot_slide_errors(slides.build_slide(t, imgs, "7"))
-    fig, axes = slides.plot_confidence_gallery(imgs, proba, t.label, k=3)
-    assert axes.shape == (4, 3) and axes[0, 0].get_title() == "P=0.90 y=1"
-    ax = slides.plot_zoom(s, 60, 60, half_size=30)
-    assert ax.get_xlim() == (30.0, 90.0) and ax.get_ylim() == (90.0, 30.0)
-    ax = slides.plot_fraction_scatter(slides.slide_summary(t, proba), highlight=["7"])
-    assert len(ax.texts) == 1
-    plt.close("all")
-
-
-def test_demo_slide_round_trip(tmp_path):
-    """A demo slide rebuilt from its patch files equals the painted slide where patches exist."""
-    from helpers.data import load_idc
-    from helpers.demo import DEMO_PATIENT_BASE, make_demo_idc, render_demo_slide
-
-    root = make_demo_idc(tmp_path / "demo", n_patients=1, seed=3)
-    d = load_idc(root, cache=False, progress=False)
-    assert (d.table.width < 50).any() or (d.table.height < 50).any()  # edge patches exist
-    s = slides.build_slide(d.table, d.images, DEMO_PATIENT_BASE)
-    rgb, _, _ = render_demo_slide(DEMO_PATIENT_BASE, seed=3)
-    x0, y0 = d.table.x.min() - 1, d.table.y.min() - 1
-    h, w = s.tissue.shape[:2]
-    painted = rgb[y0:y0 + h, x0:x0 + w]
-    covered = ~np.isnan(s.truth)
-    assert np.array_equal(s.tissue[covered], painted[covered])
-
-
-REAL = os.environ.get("HISTO_IDC_DIR")
-
-
-@pytest.mark.skipif(not REAL, reason="HISTO_IDC_DIR not set (real IDC data)")
-def test_real_slide_8864_has_edge_patches_placed():
-    from helpers.data import load_idc
-
-    d = load_idc(REAL, patients=["8864"], progress=False)
+    d = load_idc(real_idc, patients=["8864"], progress=False)
     t = d.table
     small = ((t.width < 50) | (t.height < 50)).to_numpy()
     assert small.sum() > 10
     m = slides.mosaic(d.images, t.x, t.y, widths=t.width, heights=t.height)
-    ext = slides.slide_extent(t.x, t.y, widths=t.width, heights=t.height)
-    assert m.shape[:2] == (ext[2] - ext[3], ext[1] - ext[0])
-    # every real pixel of every patch is in the mosaic at its x/y
+    assert m.shape[:2] == ((t.y + t.height).max() - t.y.min(), (t.x + t.width).max() - t.x.min())
     x0, y0 = t.x.min(), t.y.min()
-    for i in np.flatnonzero(small)[:20]:
+    for i in np.flatnonzero(small)[:20]:  # every real pixel of an edge patch is at its x/y
         x, y, w, h = (int(v) for v in t.loc[i, ["x", "y", "width", "height"]])
         assert np.array_equal(m[y - y0:y - y0 + h, x - x0:x - x0 + w], d.images[i, :h, :w])
-    # the downscaled slide fits the memory budget easily
-    small_m = slides.mosaic(d.images, t.x, t.y, widths=t.width, heights=t.height, downscale=5)
-    assert small_m.nbytes < m.nbytes / 20
+    assert slides.mosaic(d.images, t.x, t.y, widths=t.width, heights=t.height, downscale=5).nbytes < m.nbytes / 20
