@@ -155,6 +155,14 @@ class CountingHED(F.HEDStats):
         return super().transform(X)
 
 
+class CountingLBP(F.LBPHistogram):
+    calls = [0]
+
+    def transform(self, X):
+        CountingLBP.calls[0] += 1
+        return super().transform(X)
+
+
 def test_extract_features_cache_hit_and_miss(patches):
     t = CountingHED()
     X1, names = F.extract_features(patches, t, n_jobs=1, progress=False)
@@ -168,9 +176,14 @@ def test_extract_features_cache_hit_and_miss(patches):
     n_computed = CountingHED.calls[0]
     F.extract_features(patches, t, n_jobs=1, progress=False, cache=False)  # no cache: recomputed
     assert CountingHED.calls[0] > n_computed
-    n_computed = CountingHED.calls[0]
-    other = F.extract_features(patches, F.LBPHistogram(radii=(3,)), n_jobs=1, progress=False)[0]  # other params
-    assert other.shape == (len(patches), 10)
+    # other parameters: recomputed; the same parameters on a new object: a hit
+    F.extract_features(patches, CountingLBP(radii=(1,)), n_jobs=1, progress=False)
+    n_computed = CountingLBP.calls[0]
+    X3, _ = F.extract_features(patches, CountingLBP(radii=(3,)), n_jobs=1, progress=False)
+    assert CountingLBP.calls[0] > n_computed and X3.shape == (len(patches), 10)
+    n_computed = CountingLBP.calls[0]
+    F.extract_features(patches, CountingLBP(radii=(1,)), n_jobs=1, progress=False)
+    assert CountingLBP.calls[0] == n_computed
 
 
 def test_extract_features_parallel_equals_direct_and_leaves_caller_untouched(patches):
