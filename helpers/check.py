@@ -1,8 +1,5 @@
-"""Set-up check (``python -m helpers check``): one ✓/✗ line per requirement, then one line per data set.
-
-The requirements are read from the installed package's metadata (``pyproject.toml`` is the only list). Nothing
-is downloaded and no image is decoded, so the check answers in a few seconds.
-"""
+"""Set-up check (``python -m helpers check``): one ✓/✗ line per requirement, read from the installed package's
+metadata (``pyproject.toml`` is the only list), then one line per data set. No network, no image decoded."""
 
 from __future__ import annotations
 
@@ -68,10 +65,8 @@ def check_setup(verify: bool = False) -> tuple[bool, str]:
         requirements = []
         results.append((False, f"✗ {DISTRIBUTION} is not installed: run `pip install -e .` in the repository"))
     results += [_requirement(r) for r in requirements if "extra ==" not in r]
-    here = Path(__file__).resolve().parent
-    results.append((True, f"✓ helpers from {here}"))
+    results.append((True, f"✓ helpers from {Path(__file__).resolve().parent}"))
     results += [_data_line(name, verify) for name in SOURCES]
-    ok = all(r[0] for r in results)
-    failed = sum(not r[0] for r in results)
-    verdict = "All set." if ok else f"{failed} problem(s): fix the ✗ lines above."
-    return ok, "\n".join([line for _, line in results] + [verdict])
+    failed = sum(not ok for ok, _ in results)
+    verdict = f"{failed} problem(s): fix the ✗ lines above." if failed else "All set."
+    return not failed, "\n".join([line for _, line in results] + [verdict])

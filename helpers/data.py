@@ -65,8 +65,7 @@ def how_to_get(name: str) -> str:
 
 def cache_dir(*parts: str) -> Path:
     """Folder for caches: ``$HISTO_CACHE_DIR``, else the user cache folder (``~/.cache/histo-workshop``)."""
-    base = os.environ.get("HISTO_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "histo-workshop")
+    base = os.environ.get("HISTO_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "histo-workshop")
     path = Path(base).expanduser().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -220,8 +219,7 @@ def index_idc(root, *, on_mismatch: str = "raise", read_sizes: bool = True) -> p
     if on_mismatch not in ("raise", "skip"):
         raise ValueError(f"on_mismatch must be 'raise' or 'skip', not {on_mismatch!r}")
     root = _check_folder(root, f"The IDC folder {root}", "idc")
-    rows: dict[str, dict] = {}
-    n_dup, mismatches, ignored = 0, [], []
+    rows, n_dup, mismatches, ignored = {}, 0, [], []  # rows: file name -> row
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort(key=lambda d: d == DUPLICATE_TREE)  # the duplicate tree last: its copies are the repeats
         for fname in sorted(f for f in filenames if f.endswith(".png")):
@@ -236,23 +234,19 @@ def index_idc(root, *, on_mismatch: str = "raise", read_sizes: bool = True) -> p
             else:
                 rows[fname] = {"path": path, **info}
     if mismatches and on_mismatch == "raise":
-        shown = "\n  ".join(mismatches[:5])
-        raise DataError(
-            f"{len(mismatches)} patch(es) sit in a class folder that disagrees with the class in their name, e.g.\n"
-            f"  {shown}\nMove them to the right folder or re-download the data; or pass on_mismatch='skip' "
-            "(command line: --on-mismatch skip) to leave them out.")
+        raise DataError(f"{len(mismatches)} patch(es) sit in a class folder that disagrees with the class in their "
+                        "name, e.g.\n  " + "\n  ".join(mismatches[:5]) + "\nMove them to the right folder or "
+                        "re-download the data; or pass on_mismatch='skip' (command line: --on-mismatch skip).")
     if not rows and ignored:
-        shown = "\n  ".join(ignored[:3])
-        raise DataError(f"Found {len(ignored)} .png file(s) under {root} but none in the IDC layout, e.g.\n"
-                        f"  {shown}\n{IDC_LAYOUT}")
+        raise DataError(f"Found {len(ignored)} .png file(s) under {root} but none in the IDC layout, e.g.\n  "
+                        + "\n  ".join(ignored[:3]) + f"\n{IDC_LAYOUT}")
     if not rows:
         raise DataError(_no_data_message(root, "IDC patches (.png)", IDC_LAYOUT))
     table = pd.DataFrame(list(rows.values())).astype({"x": np.int64, "y": np.int64, "label": np.int64})
     if read_sizes:
         sizes = np.array([_png_size(p) for p in table["path"]], dtype=np.int64).reshape(-1, 2)
         table["width"], table["height"] = sizes[:, 0], sizes[:, 1]
-    order = np.lexsort((table["x"], table["y"], table["patient"].astype(np.int64)))
-    table = table.iloc[order].reset_index(drop=True)
+    table = table.iloc[np.lexsort((table["x"], table["y"], table["patient"].astype(np.int64)))].reset_index(drop=True)
     table.attrs.update(root=str(root), n_duplicates=n_dup, n_mismatch=len(mismatches), n_ignored=len(ignored))
     return table
 
@@ -309,8 +303,12 @@ def sample_patches(table: pd.DataFrame, *, max_patches: int | None = None, max_p
 
     Each patient (``group`` column) keeps ``min(n, max_per_patient)`` patches; then, if more than ``max_patches``
     remain, each keeps ``min(n, c)`` with ``c`` the largest common cap that fits (the last few places go to
-    patients drawn at random). Inside a patient the classes keep their proportions. Returns the chosen rows of
-    ``table`` in table order (DataFrame, index reset, ``attrs`` kept)."""
+    patients drawn at random). Inside a patient the classes keep their proportions.
+
+    Returns
+    -------
+    DataFrame
+        The chosen rows of ``table``, in table order (index reset, ``attrs`` kept)."""
     rng = np.random.default_rng(random_state)
     key = rng.random(len(table))
     quota = table.groupby(group, sort=True).size().clip(upper=max_per_patient)
@@ -459,9 +457,7 @@ def _finish(table: pd.DataFrame, full: pd.DataFrame, loc: Location, size: int, o
     """Decode ``table``'s files, drop what could not be used, build the container."""
     images, status = _decode(table["path"].tolist(), size, on_small, progress, stacklevel=4)
     ok = status <= 1
-    table = table.assign(padded=status == 1)[ok].reset_index(drop=True)
-    if group == "image":
-        table = table.drop(columns="padded")
+    table = (table.assign(padded=status == 1) if group == "patient" else table)[ok].reset_index(drop=True)
     report = {"n_indexed": len(full), "n_loaded": int(ok.sum()), "n_padded": int((status == 1).sum()),
               "n_dropped_small": int((status == 2).sum()), "n_corrupt": int((status == 3).sum()),
               "n_duplicates": full.attrs.get("n_duplicates", 0), "n_mismatch": full.attrs.get("n_mismatch", 0)}

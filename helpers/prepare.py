@@ -1,10 +1,8 @@
 """Handouts for the day (``python -m helpers prepare``): the only module that touches the network.
 
-``prepare_idc`` copies complete slides plus a patient-stratified subset of the other patients into
-``data/idc_subset``; ``prepare_kather`` copies the Kather tiles into ``data/kather2016``. Every file is decoded
-before it is copied (corrupt ones are reported, not copied) and its SHA-256 goes into ``manifest.json``, which
-:func:`verify` (``python -m helpers check --verify``) checks. Downloads (``download=True``) are announced, show a
-progress bar and give up after ``timeout`` seconds without an answer.
+Every file is decoded before it is copied (corrupt ones are reported, not copied); its SHA-256 goes into
+``manifest.json``, which :func:`verify` (``python -m helpers check --verify``) checks. Downloads are announced,
+show a progress bar and give up after ``timeout`` seconds without an answer.
 """
 
 from __future__ import annotations
@@ -25,8 +23,8 @@ from .data import (COMPLETE_SLIDES, SOURCES, DataError, _kagglehub_cached, cache
 __all__ = ["prepare_idc", "prepare_kather", "verify", "download"]
 
 
-def _quiet(message: str) -> None:  # the default ``log``: say nothing
-    del message
+def _quiet(message: str) -> None:
+    """The default ``log``: say nothing."""
 
 
 @contextmanager
@@ -48,10 +46,8 @@ def _requests_timeout(seconds: float):
 
 
 def download(name: str, *, timeout: float = 30, progress: bool = True, log=_quiet) -> Path:
-    """Download data set ``name`` ("idc": kagglehub, pinned version; "kather": Zenodo with pooch, MD5-checked).
-
-    Returns the folder. Raises :class:`DataError` naming the ways to get the data when the download fails or
-    nothing answers within ``timeout`` seconds (connect and read)."""
+    """Download data set ``name`` ("idc": kagglehub, pinned version; "kather": Zenodo with pooch, MD5-checked);
+    return the folder. :class:`DataError` when it fails or nothing answers within ``timeout`` seconds."""
     s = SOURCES[name]
     try:
         if name == "idc":
@@ -76,16 +72,20 @@ def download(name: str, *, timeout: float = 30, progress: bool = True, log=_quie
                         f"{how_to_get(name)}") from exc
 
 
-def _source(name: str, source, download_: bool, timeout: float, progress: bool, log) -> Path:
-    """The folder to copy from: ``source``, the environment variable, the kagglehub cache, or a download."""
+def _paths(name: str, source, out, download_: bool, timeout: float, progress: bool, log) -> tuple[Path, Path]:
+    """(folder to copy from: ``source``, the environment variable, the kagglehub cache or a download; ``out``)."""
     s = SOURCES[name]
     found = source or os.environ.get(s["env"], "").strip() or _kagglehub_cached(name)
-    if found:
-        return Path(found).expanduser()
-    if download_:
-        return download(name, timeout=timeout, progress=progress, log=log)
-    raise DataError(f"Nothing to prepare the {s['title']} from: give --source DIR (an unzipped copy), set "
-                    f"{s['env']}, or add --download. {how_to_get(name)}")
+    if not found and not download_:
+        raise DataError(f"Nothing to prepare the {s['title']} from: give --source DIR (an unzipped copy), set "
+                        f"{s['env']}, or add --download. {how_to_get(name)}")
+    src = Path(found).expanduser() if found else download(name, timeout=timeout, progress=progress, log=log)
+    out = Path(out) if out is not None else (data_dir() or Path("data")) / s["prepared"]
+    o, r = out.resolve(), src.resolve()
+    if o == r or r in o.parents or o in r.parents:
+        raise DataError(f"--out {out} and --source {src} overlap (one is inside the other): the copy would "
+                        "read or delete itself. Choose an --out outside the source.")
+    return src, out
 
 
 def _write(rows, out: Path, manifest: dict, *, force: bool, progress: bool, log) -> dict:
@@ -94,12 +94,11 @@ def _write(rows, out: Path, manifest: dict, *, force: bool, progress: bool, log)
     from PIL import Image
     from tqdm.auto import tqdm
 
-    if out.exists() and any(out.iterdir()):
-        if not (out / "manifest.json").exists():
-            raise DataError(f"{out} exists and is not a prepared folder (no manifest.json): not touching it. "
-                            "Choose another --out.")
-        if not force:
-            raise DataError(f"{out} already exists. Add --force to replace it, or choose another --out.")
+    if out.exists() and any(out.iterdir()) and not (out / "manifest.json").exists():
+        raise DataError(f"{out} exists and is not a prepared folder (no manifest.json): not touching it. "
+                        "Choose another --out.")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise DataError(f"{out} already exists. Add --force to replace it, or choose another --out.")
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     checksums, corrupt = {}, []
@@ -129,13 +128,6 @@ def _write(rows, out: Path, manifest: dict, *, force: bool, progress: bool, log)
     return {**manifest, "out": str(out)}
 
 
-def _outside(out: Path, source: Path) -> None:
-    o, s = out.resolve(), source.resolve()
-    if o == s or s in o.parents or o in s.parents:
-        raise DataError(f"--out {out} and --source {source} overlap (one is inside the other): the copy would "
-                        "read or delete itself. Choose an --out outside the source.")
-
-
 def prepare_idc(source=None, out=None, *, download: bool = False, max_patches: int = 20_000,
                 complete_slides=None, random_state: int = 0, on_mismatch: str = "raise", force: bool = False,
                 timeout: float = 30, progress: bool = True, log=_quiet) -> dict:
@@ -151,27 +143,22 @@ def prepare_idc(source=None, out=None, *, download: bool = False, max_patches: i
     max_patches : int
         Patches in the handout, complete slides included.
     complete_slides : sequence of str, optional
-        Patients kept whole (all their patches). Default: of :data:`~helpers.data.COMPLETE_SLIDES`, in that
-        order, those in the source that fit in half of ``max_patches``.
+        Patients kept whole. Default: of :data:`~helpers.data.COMPLETE_SLIDES`, in that order, those in the
+        source that fit in half of ``max_patches``.
     random_state : int
-        Seed of the subset (see :func:`helpers.data.sample_patches`).
-    on_mismatch : {"raise", "skip"}
-        Class folder and file name disagree: stop, or leave those patches out.
+        Seed of the subset (:func:`helpers.data.sample_patches`).
 
     Returns
     -------
     dict
-        The manifest (also ``out/manifest.json``): counts, complete slides, corrupt files skipped, SHA-256 sums.
-    """
-    src = _source("idc", source, download, timeout, progress, log)
-    out = Path(out) if out is not None else (data_dir() or Path("data")) / SOURCES["idc"]["prepared"]
-    _outside(out, src)
+        The manifest (also ``out/manifest.json``): counts, complete slides, corrupt files skipped, SHA-256 sums."""
+    src, out = _paths("idc", source, out, download, timeout, progress, log)
     table = index_idc(src, on_mismatch=on_mismatch)
     sizes = table.groupby("patient").size()
     if complete_slides is None:  # the known complete slides, in order, while they fit in half the budget
         complete_slides = []
-        for p in (p for p in COMPLETE_SLIDES if p in sizes.index):
-            if sizes[complete_slides + [p]].sum() <= max_patches // 2:
+        for p in COMPLETE_SLIDES:
+            if p in sizes.index and sizes[complete_slides + [p]].sum() <= max_patches // 2:
                 complete_slides.append(p)
     complete_slides = [str(p) for p in complete_slides]
     missing = [p for p in complete_slides if p not in sizes.index]
@@ -196,9 +183,7 @@ def prepare_kather(source=None, out=None, *, download: bool = False, force: bool
     ``source``: a folder with the tiles, default ``HISTO_KATHER_DIR``, else the kagglehub cache, else (with
     ``download=True``) the Zenodo zip. Returns the manifest (also in ``out/manifest.json``).
     """
-    src = _source("kather", source, download, timeout, progress, log)
-    out = Path(out) if out is not None else (data_dir() or Path("data")) / SOURCES["kather"]["prepared"]
-    _outside(out, src)
+    src, out = _paths("kather", source, out, download, timeout, progress, log)
     table = index_kather(src)
     rows = [(p, Path(p).relative_to(table.attrs["root"]).as_posix()) for p in table["path"]]
     return _write(rows, out, {"dataset": "kather", "source": str(src)}, force=force, progress=progress, log=log)
