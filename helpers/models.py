@@ -14,8 +14,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from .data import DataError
+from .data import DataError, index_idc
+from .evaluation import binary_report
+from .features import default_features, extract_features_from_paths
 from .slides import choose_slide_context, smooth_scores
+from .splits import patient_cv
 
 __all__ = ["make_reference_pipeline", "fit_reference_method", "run_baseline", "main"]
 
@@ -26,10 +29,7 @@ def make_reference_pipeline(random_state=0, **params) -> Pipeline:
     """Images (uint8 (n, 50, 50, 3)) → default features → scaling → RBF SVM (``C=1``, ``gamma="scale"``, balanced).
 
     Steps ``features`` (:func:`helpers.features.default_features`), ``scale``, ``clf``; ``params`` go to
-    ``Pipeline.set_params`` (e.g. ``clf__C=10``). ``pipe[0]`` is the feature step, ``pipe[1:]`` the rest.
-    """
-    from .features import default_features
-
+    ``Pipeline.set_params`` (e.g. ``clf__C=10``). ``pipe[0]`` is the feature step, ``pipe[1:]`` the rest."""
     svm = SVC(kernel="rbf", C=1.0, gamma="scale", class_weight="balanced", random_state=random_state)
     return Pipeline([("features", default_features()), ("scale", StandardScaler()), ("clf", svm)]).set_params(**params)
 
@@ -37,44 +37,27 @@ def make_reference_pipeline(random_state=0, **params) -> Pipeline:
 def fit_reference_method(X, labels, table, fit_rows=None, *, n_splits=5, random_state=0):
     """Fit the patch model and choose the slide context on the training patients only.
 
-    ``X`` float (n, d): features of every patch of the training patients; ``labels`` int (n,); ``table``: columns
-    patient, x, y aligned with ``X``; ``fit_rows`` (int or bool index, default all): the rows the SVM is fitted on
-    (e.g. a per-patient cap). Every row is scored out of fold (``n_splits`` patient-grouped folds), so the smoothing
-    sees whole slides as it will at test time.
-
-    Returns ``(head, context, cv_table)``: the fitted scaler + SVM (``pipe[1:]`` of :func:`make_reference_pipeline`),
-    the chosen ``sigma``/``threshold`` and the per-sigma table of :func:`helpers.slides.choose_slide_context`.
-    """
-    from .splits import patient_cv
-
+    ``X`` float (n, d), ``labels`` int (n,), ``table`` (columns patient, x, y): every patch of the training patients,
+    all scored out of fold (``n_splits`` patient-grouped folds) so that the smoothing sees whole slides; the SVM is
+    fitted on ``fit_rows`` (int or bool index, default all). Returns ``(head, context, cv_table)``: fitted scaler + SVM
+    (``pipe[1:]`` of :func:`make_reference_pipeline`), chosen ``sigma``/``threshold``, the per-sigma table."""
     labels, patients, fit = np.asarray(labels), table["patient"].astype(str).to_numpy(), np.zeros(len(labels), bool)
     fit[np.arange(len(labels)) if fit_rows is None else fit_rows] = True
-    head = make_reference_pipeline(random_state)[1:]
-    oof = np.empty(len(labels))
+    head, oof = make_reference_pipeline(random_state)[1:], np.empty(len(labels))
     for tr, te in patient_cv(n_splits, random_state=random_state).split(X, labels, patients):
         oof[te] = clone(head).fit(X[tr[fit[tr]]], labels[tr[fit[tr]]]).decision_function(X[te])
-    context, cv_table = choose_slide_context(oof, labels, table["x"], table["y"], patients)
-    return head.fit(X[fit], labels[fit]), context, cv_table
+    return (head.fit(X[fit], labels[fit]), *choose_slide_context(oof, labels, table["x"], table["y"], patients))
 
 
 def run_baseline(train_dir, test_dir, *, max_per_patient=200, max_train=20_000, random_state=0, n_jobs=2,
                  progress=False) -> dict:
     """Train the reference method on the patients of one IDC folder, score it on the patients of another.
 
-    The SVM sees at most ``max_per_patient`` patches per patient (``max_train`` in all, seeded); the slide context is
-    chosen by patient-grouped 5-fold CV on the training patients. Returns a dict: the reference method's metrics
-    (balanced_accuracy, f1, roc_auc, accuracy, precision, recall, tp, fp, fn, tn), the same without context under
-    ``patch_only`` (threshold 0), the chosen ``context``, counts, seconds. Raises :class:`helpers.DataError` when the
-    folders cannot be used.
-    """
-    from .data import index_idc
-    from .evaluation import binary_report
-    from .features import extract_features_from_paths
-
-    t0 = time.perf_counter()
-    train, test = index_idc(train_dir), index_idc(test_dir)
-    overlap = sorted(set(train["patient"]) & set(test["patient"]))
-    if overlap:
+    The SVM sees at most ``max_per_patient`` patches per patient (``max_train`` in all, seeded), the slide context is
+    chosen by patient-grouped 5-fold CV on the training patients. Returns a dict: :data:`METRICS` with context, the
+    same under ``patch_only`` (threshold 0), ``context``, counts, seconds. Raises :class:`helpers.DataError`."""
+    t0, train, test = time.perf_counter(), index_idc(train_dir), index_idc(test_dir)
+    if overlap := sorted(set(train["patient"]) & set(test["patient"])):
         raise DataError(f"{len(overlap)} patient(s) are in both folders (e.g. {overlap[:5]}): test on other patients")
     if train["label"].nunique() < 2:
         raise DataError("the training folder has only one class: it needs IDC and non-IDC patches")
@@ -91,13 +74,12 @@ def run_baseline(train_dir, test_dir, *, max_per_patient=200, max_train=20_000, 
     result["patch_only"] = {k: v for k, v in binary_report(y, score >= 0, score).items() if k in METRICS}
     result["context"] = {"sigma": context["sigma"], "threshold": context["threshold"],
                          "cv_balanced_accuracy": context["balanced_accuracy"], "cv_f1": context["f1"]}
-    result.update(
+    return result | dict(
         n_train_patches=len(fit_rows[:max_train]), n_train_patients=int(train["patient"].nunique()),
         n_test_patches=len(y), n_test_patients=int(test["patient"].nunique()), n_test_positive=int(y.sum()),
         n_unreadable=int((~ok_train).sum() + (~ok_test).sum()), total_seconds=round(time.perf_counter() - t0, 1),
         model="default features + StandardScaler + RBF SVC (C=1, gamma=scale, balanced) + slide context",
         max_per_patient=max_per_patient, max_train=max_train, seed=random_state)
-    return result
 
 
 def main(argv=None) -> int:
@@ -118,14 +100,11 @@ def main(argv=None) -> int:
     except DataError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(r))
-        return 0
     table = "\n".join(f"  {k:18s}{r[k]:>14.3f}{r['patch_only'][k]:>12.3f}" for k in METRICS[:6])
-    print(f"Reference method: trained on {r['n_train_patches']:,} patches of {r['n_train_patients']} patients, tested "
-          f"on {r['n_test_patches']:,} patches ({r['n_test_positive']:,} IDC) of {r['n_test_patients']} other "
-          f"patients; "
-          f"slide context sigma {r['context']['sigma']:g}, threshold {r['context']['threshold']:.3f} (grouped CV on "
+    print(json.dumps(r) if args.json else
+          f"Reference method: trained on {r['n_train_patches']:,} patches of {r['n_train_patients']} patients, tested "
+          f"on {r['n_test_patches']:,} patches ({r['n_test_positive']:,} IDC) of {r['n_test_patients']} other patients;"
+          f" slide context sigma {r['context']['sigma']:g}, threshold {r['context']['threshold']:.3f} (grouped CV on "
           f"the training patients); {r['total_seconds']} s\n{'':20s}{'with context':>14s}{'patch only':>12s}\n{table}")
     return 0
 

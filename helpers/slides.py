@@ -1,9 +1,8 @@
 """From patches back to the slide: mosaics, value maps, slide context, IDC area per patient.
 
-The patches of one patient tile its slide on a 50-px grid: ``<patient>_idx5_x<X>_y<Y>_class<C>.png`` covers the
-slide pixels ``[Y, Y + height) x [X, X + width)``; edge patches are smaller (only their real pixels are placed).
-Slide context (:func:`smooth_scores`) averages each patch's score with its neighbours'; its width and threshold are
-chosen on out-of-fold scores of development patients (:func:`choose_slide_context`).
+Patch ``<patient>_idx5_x<X>_y<Y>_class<C>.png`` covers the slide pixels ``[Y, Y + height) x [X, X + width)`` of a
+50-px grid (edge patches are smaller: only their real pixels are placed). Slide context (:func:`smooth_scores`)
+averages each patch's score with its neighbours' (width and threshold: :func:`choose_slide_context`).
 """
 
 from __future__ import annotations
@@ -19,29 +18,25 @@ __all__ = ["PATCH_SIZE", "grid_position", "mosaic", "value_map", "smooth_scores"
 PATCH_SIZE = 50
 
 
-def _as_int(a, name: str, n: int | None = None) -> np.ndarray:
+def _as_int(a, name: str, n: int) -> np.ndarray:
     arr = np.asarray(a)
-    if arr.ndim != 1 or (n is not None and len(arr) != n):
-        raise ValueError(f"{name} must be one-dimensional with one entry per patch"
-                         + (f" ({n})" if n is not None else "") + f", got shape {arr.shape}")
+    if arr.ndim != 1 or len(arr) != n:
+        raise ValueError(f"{name} must be one-dimensional with one entry per patch ({n}), got shape {arr.shape}")
     return arr.astype(np.int64)
 
 
 def grid_position(x, y, *, step: int = PATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column (int arrays (n,)) of each patch on the grid of one slide, counted from the top-left patch.
-
-    ``x``, ``y``: (n,) patch coordinates in slide pixels (the ``x``/``y`` of the file names), all of one patient.
-    """
-    x, y = _as_int(x, "x"), _as_int(y, "y", len(np.asarray(x)))
+    """Row and column (int (n,)) of each patch on the grid of one slide, counted from the top-left patch; ``x``,
+    ``y``: (n,) patch coordinates in slide pixels (the ``x``/``y`` of the file names), all of one patient."""
+    x, y = _as_int(x, "x", np.size(x)), _as_int(y, "y", np.size(x))
     if len(x) == 0:
         raise ValueError("no patches")
     return (y - y.min()) // step, (x - x.min()) // step
 
 
-def _layout(x, y, widths, heights, patch_size: int, downscale: int):
-    """Shared geometry of :func:`mosaic` and :func:`value_map`: top-left pixel of each patch in the output, its real
-    size in output pixels (ceil), the output shape and the per-patch real size in slide pixels."""
-    n = len(x)
+def _layout(n: int, x, y, widths, heights, patch_size: int, downscale: int):
+    """Geometry of :func:`mosaic` and :func:`value_map`: top-left output pixel of each of the ``n`` patches, output
+    shape, real patch sizes in slide pixels, downscale."""
     x, y = _as_int(x, "x", n), _as_int(y, "y", n)
     if n == 0:
         raise ValueError("no patches to place")
@@ -74,12 +69,8 @@ def mosaic(images, x, y, *, widths=None, heights=None, downscale: int = 1, backg
     if images.ndim != 4 or images.shape[1] != images.shape[2]:
         raise ValueError(f"images must have shape (n, P, P, C), got {images.shape}")
     n, p, c = len(images), images.shape[1], images.shape[-1]
-    if len(np.asarray(x)) != n:
-        raise ValueError(f"x and y must have one entry per image ({n})")
-    top, left, shape, w, h, d = _layout(x, y, widths, heights, p, downscale)
-    sums = np.zeros(shape + (c,))
-    counts = np.zeros(shape)
-    r = np.arange(p)
+    top, left, shape, w, h, d = _layout(n, x, y, widths, heights, p, downscale)
+    sums, counts, r = np.zeros(shape + (c,)), np.zeros(shape), np.arange(p)
     for i in range(n):  # one patch at a time: memory stays at one slide
         real = (r[:, None] < h[i]) & (r[None, :] < w[i])
         vals = (images[i] * real[..., None]).reshape(p // d, d, p // d, d, c).sum(axis=(1, 3))
@@ -87,24 +78,20 @@ def mosaic(images, x, y, *, widths=None, heights=None, downscale: int = 1, backg
         rows, cols = -(-h[i] // d), -(-w[i] // d)
         sums[top[i]:top[i] + rows, left[i]:left[i] + cols] += vals[:rows, :cols]
         counts[top[i]:top[i] + rows, left[i]:left[i] + cols] += cnt[:rows, :cols]
-    out = np.full(shape + (c,), background, np.uint8)
-    have = counts > 0
+    out, have = np.full(shape + (c,), background, np.uint8), counts > 0
     out[have] = np.rint(sums[have] / counts[have][:, None]).clip(0, 255).astype(np.uint8)
     return out
 
 
 def value_map(values, x, y, *, widths=None, heights=None, downscale: int = 1, patch_size: int = PATCH_SIZE,
               fill: float = np.nan) -> np.ndarray:
-    """Paint one number per patch over the patch's area: a map with the geometry of :func:`mosaic`.
-
-    ``values``: (n,) numbers (a score, a probability, a 0/1 label); the other arguments as in :func:`mosaic`.
-    Returns float (H, W), ``fill`` (NaN) where no patch lies (drawn transparent/white by ``imshow``).
-    ``downscale=patch_size`` gives one pixel per grid cell.
-    """
+    """Paint one number per patch (``values`` (n,): a score, a probability, a label) over its area, with the
+    geometry of :func:`mosaic` (same other arguments). Returns float (H, W), ``fill`` (NaN) where no patch lies
+    (white with ``imshow``); ``downscale=patch_size`` gives one pixel per grid cell."""
     values = np.asarray(values, dtype=float)
-    top, left, shape, w, h, d = _layout(x, y, widths, heights, patch_size, downscale)
-    if values.shape != (len(top),):
-        raise ValueError(f"values must have shape ({len(top)},), one per patch, got {values.shape}")
+    if values.ndim != 1:
+        raise ValueError(f"values must have shape (n,), one per patch, got {values.shape}")
+    top, left, shape, w, h, d = _layout(len(values), x, y, widths, heights, patch_size, downscale)
     out = np.full(shape, fill, dtype=float)
     for i in range(len(values)):
         out[top[i]:top[i] + -(-h[i] // d), left[i]:left[i] + -(-w[i] // d)] = values[i]
@@ -114,15 +101,11 @@ def value_map(values, x, y, *, widths=None, heights=None, downscale: int = 1, pa
 def smooth_scores(scores, x, y, groups, *, sigma: float = 1.0, step: int = PATCH_SIZE) -> np.ndarray:
     """Slide context: each patch's score replaced by a Gaussian-weighted mean of its own and its neighbours'.
 
-    Neighbours are the patches of the **same group** (patient) on the 50-px grid; ``sigma`` is in patches (1.0:
-    the 8 nearest neighbours weigh about 0.6 to 0.4 of the patch itself, patches three steps away almost nothing).
-    Missing neighbours (glass, patches not in the data) are ignored, not counted as zeros: this is a normalised
-    convolution, ``gaussian_filter(scores * present) / gaussian_filter(present)``. A patch without neighbours
-    keeps its score; ``sigma=0`` returns the scores unchanged.
-
-    ``scores`` float (n,) (e.g. an SVM's ``decision_function``); ``x``, ``y`` int (n,) patch coordinates in slide
-    pixels; ``groups`` (n,) patient ids (patients never mix). Returns the smoothed scores, float (n,).
-    """
+    Neighbours are patches of the **same group** (patient) on the 50-px grid; ``sigma`` is in patches (1.0: the 8
+    nearest weigh 0.6 to 0.4 of the patch itself). Missing neighbours (glass, patches not in the data) are ignored,
+    not counted as zeros: normalised convolution ``gaussian_filter(scores * present) / gaussian_filter(present)``.
+    ``scores`` float (n,) (e.g. ``decision_function``); ``x``, ``y`` int (n,) slide pixels; ``groups`` (n,) patient
+    ids. Returns float (n,); ``sigma=0`` or a patch without neighbours keeps its score."""
     scores = np.asarray(scores, dtype=float)
     n = len(scores)
     x, y, groups = _as_int(x, "x", n), _as_int(y, "y", n), np.asarray(groups)
@@ -134,61 +117,53 @@ def smooth_scores(scores, x, y, groups, *, sigma: float = 1.0, step: int = PATCH
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
         rows, cols = grid_position(x[idx], y[idx], step=step)
-        total = np.zeros((rows.max() + 1, cols.max() + 1))
-        present = np.zeros_like(total)
+        total, present = np.zeros((2, rows.max() + 1, cols.max() + 1))
         np.add.at(total, (rows, cols), scores[idx])
         np.add.at(present, (rows, cols), 1.0)
-        num = gaussian_filter(total, sigma, mode="constant", truncate=3.0)
-        den = gaussian_filter(present, sigma, mode="constant", truncate=3.0)
+        num, den = (gaussian_filter(a, sigma, mode="constant", truncate=3.0) for a in (total, present))
         out[idx] = num[rows, cols] / den[rows, cols]
     return out
 
 
 def _best_threshold(scores, labels, scoring: str):
-    """Threshold on ``scores`` (one of 201 quantiles) maximising ``scoring``; returns (threshold, score, bac, f1)."""
+    """Threshold on ``scores`` (one of 201 quantiles) maximising ``scoring``; returns (threshold, bac, f1)."""
     pos = labels == 1
     cand = np.unique(np.quantile(scores, np.linspace(0.0, 1.0, 201)))
     pred = scores[:, None] >= cand[None, :]
     tp = (pred & pos[:, None]).sum(axis=0)
-    fp = pred.sum(axis=0) - tp
-    fn = pos.sum() - tp
+    fp, fn = pred.sum(axis=0) - tp, pos.sum() - tp
     bac = (tp / max(pos.sum(), 1) + 1 - fp / max((~pos).sum(), 1)) / 2
     f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
-    value = {"balanced_accuracy": bac, "f1": f1}[scoring]
-    k = int(np.argmax(value))
-    return float(cand[k]), float(value[k]), float(bac[k]), float(f1[k])
+    k = int(np.argmax({"balanced_accuracy": bac, "f1": f1}[scoring]))
+    return float(cand[k]), float(bac[k]), float(f1[k])
 
 
 def choose_slide_context(scores, labels, x, y, groups, *, sigmas=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0),
                          scoring: str = "balanced_accuracy") -> tuple[dict, pd.DataFrame]:
     """Choose the smoothing width ``sigma`` and the decision threshold of :func:`smooth_scores`.
 
-    Pass **out-of-fold** scores of development patients (e.g. ``cross_val_predict(..., groups=patients,
-    method="decision_function")``): every patch's score then comes from a model that did not see its patient, as
-    it will on a new slide. For each sigma the best threshold (one of 201 quantiles of the smoothed scores) is
-    found; the sigma with the best ``scoring`` ("balanced_accuracy" or "f1") wins.
-
-    Returns ``(best, table)``: a dict with ``sigma``, ``threshold``, ``balanced_accuracy``, ``f1``, and a DataFrame
-    with one such row per sigma.
+    Pass **out-of-fold** scores of development patients (``cross_val_predict(..., groups=patients,
+    method="decision_function")``), as a new slide's will be. For each sigma the best threshold (one of 201 quantiles
+    of the smoothed scores) is found; the sigma with the best ``scoring`` ("balanced_accuracy" or "f1") wins.
+    Returns ``(best, table)``: dict ``sigma``, ``threshold``, ``balanced_accuracy``, ``f1``; DataFrame, a row per sigma.
     """
     labels = np.asarray(labels)
     if scoring not in ("balanced_accuracy", "f1"):
         raise ValueError(f"scoring must be 'balanced_accuracy' or 'f1', got {scoring!r}")
     rows = []
     for s in sigmas:
-        t, _, bac, f1 = _best_threshold(smooth_scores(scores, x, y, groups, sigma=s), labels, scoring)
+        t, bac, f1 = _best_threshold(smooth_scores(scores, x, y, groups, sigma=s), labels, scoring)
         rows.append({"sigma": float(s), "threshold": t, "balanced_accuracy": bac, "f1": f1})
     table = pd.DataFrame(rows)
     return table.loc[table[scoring].idxmax()].to_dict(), table
 
 
 def slide_summary(table: pd.DataFrame, proba, threshold: float = 0.5) -> pd.DataFrame:
-    """True and predicted IDC area per patient, counted in slide pixels (an edge patch counts for its real size).
+    """True and predicted IDC area per patient in slide pixels (an edge patch counts for its real size).
 
-    ``table``: columns patient, label (and width, height); ``proba``: (n,) predicted probabilities (or scores)
-    aligned with it. Returns one row per patient: ``n_patches``, ``true_idc_fraction``, ``pred_idc_fraction``
-    (patches with ``proba >= threshold``), ``expected_idc_fraction`` (area-weighted mean of ``proba``, meaningful
-    for calibrated probabilities) and ``area_error`` = predicted - true fraction.
+    ``table``: columns patient, label (and width, height); ``proba``: (n,) probabilities (or scores) aligned with it.
+    Returns a DataFrame, a row per patient: ``n_patches``, ``true_idc_fraction``, ``pred_idc_fraction`` (``proba >=
+    threshold``), ``expected_idc_fraction`` (area-weighted mean ``proba``) and ``area_error`` = predicted - true.
     """
     proba = np.asarray(proba, dtype=float)
     if proba.shape != (len(table),):

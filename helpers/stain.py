@@ -1,22 +1,16 @@
-"""Stain colour: measure it (optical density, colour deconvolution), normalise it (Reinhard, Macenko) and augment
-it (HED jitter, training data only), on uint8 RGB batches (n, H, W, 3). Per-patient normalisation passes ``groups``
-(one patient id per image): statistics or stain vectors come from all tissue pixels of the patient, so a patch full
-of nuclei stays darker than a patch of stroma of the same slide.
-
-References: Reinhard et al., IEEE CG&A 2001; Macenko et al., ISBI 2009; Ruifrok & Johnston, Anal Quant Cytol Histol
-2001 (colour deconvolution); Tellez et al., IEEE TMI 2018 (HED augmentation).
-"""
+"""Stain colour of uint8 RGB batches (n, H, W, 3): measure it (optical density, colour deconvolution, Ruifrok &
+Johnston 2001), normalise it (Reinhard et al. 2001, Macenko et al. 2009), augment it (HED jitter, Tellez et al. 2018).
+Per-patient normalisation passes ``groups`` (a patient id per image): statistics pool the patient's tissue pixels, so
+a patch full of nuclei stays darker than a patch of stroma of the same slide."""
 
 from __future__ import annotations
 
 import numpy as np
-from skimage.color import hed_from_rgb, rgb_from_hed
+from skimage.color import hed_from_rgb, rgb2hed, rgb_from_hed
 from sklearn.base import BaseEstimator, TransformerMixin
 
-__all__ = [
-    "optical_density", "od_to_rgb", "tissue_mask", "stain_means", "rgb_to_lalphabeta", "lalphabeta_to_rgb",
-    "lab_stats", "ReinhardNormalizer", "macenko_stain_matrix", "MacenkoNormalizer", "hed_shift", "hed_jitter",
-]
+__all__ = ["optical_density", "od_to_rgb", "tissue_mask", "stain_means", "rgb_to_lalphabeta", "lalphabeta_to_rgb",
+           "lab_stats", "ReinhardNormalizer", "macenko_stain_matrix", "MacenkoNormalizer", "hed_shift", "hed_jitter"]
 
 _CHUNK = 512  # images at a time: float temporaries stay small
 
@@ -32,7 +26,7 @@ def _check_images(images) -> np.ndarray:
 
 
 def _units(groups, n: int) -> np.ndarray:
-    """Index (n,) of the unit (group, or image when ``groups`` is None) each image belongs to."""
+    """Index (n,) of each image's unit: its group, or the image itself when ``groups`` is None."""
     if groups is None:
         return np.arange(n)
     groups = np.asarray(groups)
@@ -42,56 +36,45 @@ def _units(groups, n: int) -> np.ndarray:
 
 
 def optical_density(rgb) -> np.ndarray:
-    """Optical density ``-log(I / 255)`` (how much light the stains absorb) of RGB values (..., 3): float64 >= 0;
-    zero intensities count as 1 so that the logarithm stays finite."""
+    """Optical density ``-log(I / 255)`` (light absorbed by the stains) of RGB values (..., 3): float64 (..., 3) >= 0.
+    Zero intensities count as 1 so that the logarithm stays finite."""
     return -np.log(np.clip(np.asarray(rgb, dtype=np.float64), 1.0, 255.0) / 255.0)
 
 
 def od_to_rgb(od) -> np.ndarray:
-    """Inverse of :func:`optical_density`: uint8 RGB ``255 * exp(-od)``, rounded and clipped."""
+    """Inverse of :func:`optical_density`: uint8 RGB ``255 * exp(-od)`` (..., 3), rounded and clipped."""
     return np.clip(np.rint(255.0 * np.exp(-np.asarray(od, dtype=np.float64))), 0, 255).astype(np.uint8)
 
 
 def tissue_mask(images, od_threshold: float = 0.15) -> np.ndarray:
-    """Bool (n, H, W): stained pixels, optical density above ``od_threshold`` in some channel (glass and the white
-    padding of edge patches are excluded)."""
+    """Bool (n, H, W): stained pixels of uint8 images (n, H, W, 3), optical density above ``od_threshold`` in some
+    channel (glass and the white padding of edge patches are excluded)."""
     return (_check_images(images) < 255.0 * np.exp(-od_threshold)).any(axis=-1)  # OD > t  <=>  I < 255 exp(-t)
 
 
 def stain_means(images, *, od_threshold: float = 0.15, min_pixels: int = 50) -> np.ndarray:
-    """Mean haematoxylin, eosin and DAB amount of each image's tissue pixels (``skimage.color.rgb2hed``).
-
-    Returns float (n, 3), columns H, E, DAB; NaN rows for images with fewer than ``min_pixels`` tissue pixels.
-    On H&E slides the DAB channel holds what the H and E vectors do not explain.
-    """
-    from skimage.color import rgb2hed
-
+    """Mean H, E and DAB amount (``skimage.color.rgb2hed``) of the tissue pixels of uint8 images (n, H, W, 3): float
+    (n, 3), NaN rows for images with fewer than ``min_pixels`` of them. On H&E, DAB is what H and E do not explain."""
     images = _check_images(images)
     out = np.full((len(images), 3), np.nan)
     for s in range(0, len(images), _CHUNK):
         batch = images[s:s + _CHUNK]
-        mask = tissue_mask(batch, od_threshold)
-        hed = rgb2hed(batch.reshape(-1, batch.shape[2], 3)).reshape(batch.shape)
+        mask, hed = tissue_mask(batch, od_threshold), rgb2hed(batch.reshape(-1, batch.shape[2], 3)).reshape(batch.shape)
         count = mask.sum(axis=(1, 2))
         means = (hed * mask[..., None]).sum(axis=(1, 2)) / np.maximum(count, 1)[:, None]
-        means[count < min_pixels] = np.nan
-        out[s:s + _CHUNK] = means
+        out[s:s + _CHUNK] = np.where(count[:, None] < min_pixels, np.nan, means)
     return out
 
 
-# ---- Reinhard ---------------------------------------------------------------------------------------------------
-# RGB -> LMS cone space -> log10 -> decorrelating rotation (Reinhard et al. 2001).
+# ---- Reinhard: RGB -> LMS cone space -> log10 -> decorrelating rotation (Reinhard et al. 2001) ----------------------
 _RGB_TO_LMS = np.array([[0.3811, 0.5783, 0.0402], [0.1967, 0.7244, 0.0782], [0.0241, 0.1288, 0.8444]])
 _LOG_LMS_TO_LAB = np.diag([1 / np.sqrt(3), 1 / np.sqrt(6), 1 / np.sqrt(2)]) @ np.array(
     [[1.0, 1.0, 1.0], [1.0, 1.0, -2.0], [1.0, -1.0, 0.0]])
 
 
 def rgb_to_lalphabeta(rgb) -> np.ndarray:
-    """Reinhard's l-alpha-beta colour space of uint8 RGB (..., 3): float64 (..., 3).
-
-    ``l`` is lightness, ``alpha`` yellow-blue, ``beta`` red-green: nearly uncorrelated, so each channel can be
-    shifted and scaled on its own.
-    """
+    """Reinhard's l-alpha-beta colour space of uint8 RGB (..., 3): float64 (..., 3). Lightness ``l``, yellow-blue
+    ``alpha`` and red-green ``beta`` are nearly uncorrelated: each channel can be shifted and scaled on its own."""
     lms = np.asarray(rgb, dtype=np.float64) / 255.0 @ _RGB_TO_LMS.T
     return np.log10(np.maximum(lms, 1e-4)) @ _LOG_LMS_TO_LAB.T
 
@@ -103,12 +86,9 @@ def lalphabeta_to_rgb(lab) -> np.ndarray:
 
 
 def lab_stats(images, groups=None, *, od_threshold: float = 0.15, min_pixels: int = 50, mask=None):
-    """Mean and std (float (k, 3)) of l, alpha, beta over the tissue pixels of each image of ``images`` (uint8
-    (n, H, W, 3)), or pooled over each group's images when ``groups`` (n,) is given (rows in ``np.unique`` order).
-
-    ``mask``: bool (n, H, W) pixels to use (default :func:`tissue_mask`); a unit with fewer than ``min_pixels`` of
-    them uses all its pixels.
-    """
+    """Mean and std (float (k, 3)) of l, alpha, beta over the tissue pixels of each image (uint8 (n, H, W, 3)), or
+    of each group's images when ``groups`` (n,) is given (rows in ``np.unique`` order). ``mask``: bool (n, H, W)
+    pixels to use (default :func:`tissue_mask`); a unit with fewer than ``min_pixels`` of them uses all its pixels."""
     images = _check_images(images)
     units = _units(groups, len(images))
     mask = tissue_mask(images, od_threshold) if mask is None else np.array(mask, dtype=bool)
@@ -124,16 +104,12 @@ def lab_stats(images, groups=None, *, od_threshold: float = 0.15, min_pixels: in
 
 
 class ReinhardNormalizer(TransformerMixin, BaseEstimator):
-    """Reinhard colour normalisation: match the l-alpha-beta mean and spread of each patient (or image) to a target.
+    """Reinhard normalisation: match the l-alpha-beta mean and std of each patient (or image) to a target.
 
-    ``fit(X, groups=...)`` learns the target: the median, over the reference patients, of each patient's pooled
-    tissue mean and std (per image when ``groups`` is None). ``transform(X, groups=...)`` computes the source
-    statistics **the same way** and maps ``(lab - mean_src) / std_src * std_target + mean_target``: after it, each
-    patient's pooled statistics equal the target (so contrast is neither compressed nor stretched on average).
-
-    Only tissue pixels (:func:`tissue_mask` with ``od_threshold``) enter the statistics (all pixels for a unit with
-    fewer than ``min_pixels``); with ``preserve_background`` the others keep their colour (glass stays white).
-    Attributes ``target_mean_``, ``target_std_``: float (3,).
+    ``fit(X, groups=...)``: target = median over reference patients (images without ``groups``) of their pooled
+    tissue mean and std (:func:`lab_stats`), ``target_mean_``, ``target_std_`` float (3,). ``transform(X, groups=...)``
+    measures each patient the same way and maps ``(lab - mean_src) / std_src * std_target + mean_target``; with
+    ``preserve_background`` non-tissue pixels keep their colour (glass stays white).
     """
 
     def __init__(self, od_threshold: float = 0.15, min_pixels: int = 50, preserve_background: bool = True):
@@ -141,8 +117,7 @@ class ReinhardNormalizer(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None, groups=None):
         mean, std = lab_stats(X, groups, od_threshold=self.od_threshold, min_pixels=self.min_pixels)
-        self.target_mean_ = np.median(mean, axis=0)
-        self.target_std_ = np.median(std, axis=0)
+        self.target_mean_, self.target_std_ = np.median(mean, axis=0), np.median(std, axis=0)
         return self
 
     def transform(self, X, groups=None):
@@ -150,16 +125,14 @@ class ReinhardNormalizer(TransformerMixin, BaseEstimator):
         if not hasattr(self, "target_mean_"):
             raise RuntimeError("ReinhardNormalizer is not fitted: call fit(reference_images, groups=...) first")
         X = _check_images(X)
-        units = _units(groups, len(X))
-        mask = tissue_mask(X, self.od_threshold)
+        units, mask = _units(groups, len(X)), tissue_mask(X, self.od_threshold)
         mean, std = lab_stats(X, groups, min_pixels=self.min_pixels, mask=mask)
         scale = self.target_std_ / np.maximum(std, 1e-6)
         shift = self.target_mean_ - mean * scale
         out = np.empty_like(X)
         for s in range(0, len(X), _CHUNK):
-            u = units[s:s + _CHUNK]
-            lab = rgb_to_lalphabeta(X[s:s + _CHUNK])
-            out[s:s + _CHUNK] = lalphabeta_to_rgb(lab * scale[u, None, None] + shift[u, None, None])
+            u = units[s:s + _CHUNK, None, None]
+            out[s:s + _CHUNK] = lalphabeta_to_rgb(rgb_to_lalphabeta(X[s:s + _CHUNK]) * scale[u] + shift[u])
         if self.preserve_background:
             out[~mask] = X[~mask]
         return out
@@ -168,14 +141,12 @@ class ReinhardNormalizer(TransformerMixin, BaseEstimator):
 # ---- Macenko ----------------------------------------------------------------------------------------------------
 def macenko_stain_matrix(od_pixels, *, alpha: float = 1.0, min_pixels: int = 100,
                          min_angle_deg: float = 5.0) -> np.ndarray | None:
-    """Estimate the H and E stain vectors from optical densities (Macenko et al. 2009).
+    """H and E stain vectors of tissue optical densities ``od_pixels`` float (m, 3) (Macenko et al. 2009).
 
-    ``od_pixels``: float (m, 3) optical densities of tissue pixels. They are projected on the plane of their two
-    main directions (eigenvectors of the covariance); the robust extreme angles (``alpha`` and ``100 - alpha``
-    percentiles) in that plane are the two stains. The one absorbing more red is haematoxylin.
-
-    Returns float (3, 2) with unit columns [H, E], or None when degenerate: fewer than ``min_pixels`` pixels, a
-    clearly negative component (< -0.1), or two vectors closer than ``min_angle_deg`` (one stain, or glass).
+    Pixels are projected on the plane of their two main directions (covariance eigenvectors); the robust extreme
+    angles there (``alpha`` and ``100 - alpha`` percentiles) are the stains, the one absorbing more red is H.
+    Returns float (3, 2), unit columns [H, E]; None if degenerate (< ``min_pixels`` pixels, a clearly negative
+    component, vectors closer than ``min_angle_deg``: one stain or glass).
     """
     od = np.asarray(od_pixels, dtype=np.float64)
     if od.ndim != 2 or od.shape[1] != 3:
@@ -199,17 +170,12 @@ def macenko_stain_matrix(od_pixels, *, alpha: float = 1.0, min_pixels: int = 100
 
 
 class MacenkoNormalizer(TransformerMixin, BaseEstimator):
-    """Macenko stain normalisation on uint8 batches (n, H, W, 3): replace each patient's (or image's) stain vectors
-    and stain amounts by the reference's.
+    """Macenko normalisation: replace each patient's (or image's) stain vectors and amounts by the reference's.
 
-    ``fit(X)`` estimates the target stain matrix and ``percentile`` of the H and E amounts from the pooled tissue
-    pixels of the reference images (at most ``max_pixels``, drawn with ``random_state``). ``transform(X, groups)``
-    estimates the stains per group (patient; per image without ``groups``) from its pooled tissue pixels, unmixes
-    every pixel into H and E amounts (least squares), rescales them to the target's and re-mixes them with the
-    target vectors. Degenerate groups (little tissue, one stain) stay unchanged, flagged in ``fallback_`` bool (n,).
-
-    Attributes: ``stains_`` float (3, 2) target stain vectors [H, E] (unit columns, OD of R, G, B);
-    ``max_concentrations_`` float (2,) target ``percentile`` of the H and E amounts.
+    ``fit(X)``: ``stains_`` float (3, 2) (unit columns H, E) and ``max_concentrations_`` float (2,) (``percentile``
+    of the amounts) of the reference's pooled tissue pixels (at most ``max_pixels``, drawn with ``random_state``).
+    ``transform(X, groups)`` estimates each group's (patient's) stains, unmixes every pixel into H and E amounts,
+    rescales them to the target's and re-mixes them with ``stains_``; degenerate groups stay unchanged (``fallback_``).
     """
 
     def __init__(self, od_threshold: float = 0.15, alpha: float = 1.0, percentile: float = 99.0,
@@ -217,23 +183,23 @@ class MacenkoNormalizer(TransformerMixin, BaseEstimator):
         self.od_threshold, self.alpha, self.percentile = od_threshold, alpha, percentile
         self.max_pixels, self.preserve_background, self.random_state = max_pixels, preserve_background, random_state
 
-    def _tissue_od(self, images, rng):
+    def _estimate(self, images, rng):
+        """OD (m, 3) of every pixel, tissue mask (m,), stain matrix (None if degenerate), percentile of amounts."""
         od = optical_density(images.reshape(-1, 3))
         tissue = od.max(axis=1) > self.od_threshold
         od_t = od[tissue]
         if len(od_t) > self.max_pixels:
             od_t = od_t[rng.choice(len(od_t), self.max_pixels, replace=False)]
-        return od, tissue, od_t
+        stains = macenko_stain_matrix(od_t, alpha=self.alpha)
+        top = None if stains is None else np.percentile(od_t @ np.linalg.pinv(stains).T, self.percentile, axis=0)
+        return od, tissue, stains, top
 
     def fit(self, X, y=None):
-        X = _check_images(X)
-        _, _, od = self._tissue_od(X, np.random.default_rng(self.random_state))
-        stains = macenko_stain_matrix(od, alpha=self.alpha)
+        _, _, stains, top = self._estimate(_check_images(X), np.random.default_rng(self.random_state))
         if stains is None:
             raise ValueError("cannot estimate the target stains: the reference images hold too little stained "
                              "tissue; fit on more (or other) images")
-        self.stains_ = stains
-        self.max_concentrations_ = np.percentile(od @ np.linalg.pinv(stains).T, self.percentile, axis=0)
+        self.stains_, self.max_concentrations_ = stains, top
         return self
 
     def transform(self, X, groups=None):
@@ -241,15 +207,12 @@ class MacenkoNormalizer(TransformerMixin, BaseEstimator):
         if not hasattr(self, "stains_"):
             raise RuntimeError("MacenkoNormalizer is not fitted: call fit(reference_images) first")
         X = _check_images(X)
-        units = _units(groups, len(X))
-        out = X.copy()
+        units, out = _units(groups, len(X)), X.copy()
         self.fallback_ = np.zeros(len(X), dtype=bool)
         rng = np.random.default_rng(self.random_state)
         for u in np.unique(units):
             idx = np.flatnonzero(units == u)
-            od, tissue, od_t = self._tissue_od(X[idx], rng)
-            stains = macenko_stain_matrix(od_t, alpha=self.alpha)
-            src = None if stains is None else np.percentile(od_t @ np.linalg.pinv(stains).T, self.percentile, axis=0)
+            od, tissue, stains, src = self._estimate(X[idx], rng)
             if stains is None or np.any(src <= 1e-6):
                 self.fallback_[idx] = True
                 continue
@@ -263,18 +226,15 @@ class MacenkoNormalizer(TransformerMixin, BaseEstimator):
 
 # ---- HED: simulate another lab, augment training data -------------------------------------------------------------
 def hed_shift(images, scale=(1.0, 1.0, 1.0), bias=(0.0, 0.0, 0.0)) -> np.ndarray:
-    """Change the amount of each stain: ``amount * scale + bias`` in HED space (Ruifrok-Johnston vectors).
+    """Each stain's amount in uint8 images (n, H, W, 3) -> ``amount * scale + bias`` (HED space): uint8 (n, H, W, 3).
 
-    ``images``: uint8 (n, H, W, 3); ``scale``, ``bias``: (3,) for every image or (n, 3) one row per image; ``bias``
-    is in optical-density units and added to stained pixels only (the glass stays white). Returns uint8 (n, H, W, 3).
-    ``hed_shift(x, scale=(1.3, 0.8, 1))`` mimics a lab that stains nuclei darker and cytoplasm paler.
+    ``scale``, ``bias``: (3,) for every image or (n, 3) one row per image; ``bias`` (optical density) is added to
+    stained pixels only. ``scale=(1.3, 0.8, 1)`` mimics a lab with darker nuclei and paler cytoplasm.
     """
     images = _check_images(images)
-    n = len(images)
-    a = np.broadcast_to(np.asarray(scale, dtype=np.float64), (n, 3))
-    b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n, 3))
+    a, b = (np.broadcast_to(np.asarray(v, dtype=np.float64), (len(images), 3)) for v in (scale, bias))
     out = np.empty_like(images)
-    for s in range(0, n, _CHUNK):
+    for s in range(0, len(images), _CHUNK):
         od = optical_density(images[s:s + _CHUNK])
         stained = od.max(axis=-1, keepdims=True) > 0.05
         hed = od @ hed_from_rgb * a[s:s + _CHUNK, None, None] + b[s:s + _CHUNK, None, None] * stained
@@ -283,14 +243,8 @@ def hed_shift(images, scale=(1.0, 1.0, 1.0), bias=(0.0, 0.0, 0.0)) -> np.ndarray
 
 
 def hed_jitter(images, *, sigma: float = 0.05, bias: float = 0.02, random_state=0) -> np.ndarray:
-    """Random stain variation (Tellez et al. 2018): per image and stain, ``amount * a + b`` with
-    ``a ~ U(1 - sigma, 1 + sigma)``, ``b ~ U(-bias, bias)`` (see :func:`hed_shift`).
-
-    **Training images only**: it shows the model colour variation to ignore; test images stay as they are.
-    ``random_state``: int or ``numpy.random.Generator`` (same seed, same images). Returns uint8 (n, H, W, 3).
-    """
-    images = _check_images(images)
-    rng = np.random.default_rng(random_state)
-    a = rng.uniform(1 - sigma, 1 + sigma, size=(len(images), 3))
-    b = rng.uniform(-bias, bias, size=(len(images), 3))
-    return hed_shift(images, a, b)
+    """Random stain variation for **training images only**, uint8 (n, H, W, 3) -> uint8 (n, H, W, 3): per image and
+    stain ``amount * a + b`` (:func:`hed_shift`), ``a ~ U(1 - sigma, 1 + sigma)``, ``b ~ U(-bias, bias)``, drawn
+    with ``random_state`` (int or ``numpy.random.Generator``)."""
+    n, rng = len(_check_images(images)), np.random.default_rng(random_state)
+    return hed_shift(images, rng.uniform(1 - sigma, 1 + sigma, size=(n, 3)), rng.uniform(-bias, bias, size=(n, 3)))
