@@ -82,3 +82,16 @@ def test_every_notebook_pair_exists_and_is_clean():
                 f"{path} is committed with outputs"
             text = "".join("".join(c["source"]) for c in nb["cells"])
             assert "sys.path" not in text and "import *" not in text, path
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_is_valid_and_committed_without_outputs(path):
+    """Every notebook passes nbformat's schema (e.g. cell ids need nbformat_minor >= 5) and carries no outputs."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{path.name} has no code cell"
+    assert all(not c.outputs and c.execution_count is None for c in code), f"{path.name} was committed with outputs"
