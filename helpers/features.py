@@ -88,8 +88,8 @@ class ColorHistogram(_PatchTransformer):
     def _features(self, X):
         n, h, w, _ = X.shape
         hsv = np.asarray(Image.fromarray(X.reshape(n * h, w, 3)).convert("HSV"))  # the batch as one tall image
-        codes = hsv.reshape(n, h * w, 3).astype(np.intp) * self.bins // 256  # bin of each value
-        codes += np.arange(3) * self.bins  # channel c counts into bins c * bins ...
+        codes = (hsv.reshape(n, h * w, 3).astype(np.uint16) * self.bins) >> 8  # bin of each value, 0 .. bins - 1
+        codes += np.arange(3, dtype=np.uint16) * self.bins  # channel c counts into bins c * bins ...
         return _histograms(codes.reshape(n, -1), 3 * self.bins) * 3
 
 
@@ -101,7 +101,8 @@ class HEDStats(_PatchTransformer):
 
     def _features(self, X):
         hed = color.rgb2hed(X / np.float32(255)).reshape(len(X), -1, 3)  # float32 input: 2x faster, same values
-        return np.stack([hed.mean(axis=1), hed.std(axis=1)], axis=2).reshape(len(X), 6)
+        hed = np.ascontiguousarray(hed.transpose(0, 2, 1))  # (n, 3, pixels): reducing a contiguous axis is faster
+        return np.stack([hed.mean(axis=2), hed.std(axis=2)], axis=2).reshape(len(X), 6)
 
 
 class LBPHistogram(_PatchTransformer):
