@@ -5,7 +5,7 @@ the same run (the machine may be shared: compare the ratio, and the per-CPU-seco
 is above the number of cores):
 
 * naive: for each file, Pillow decode, then ``rgb2hsv`` + 3 ``np.histogram`` (16 bins), ``rgb2hed`` mean/std,
-  ``local_binary_pattern`` (P=8, R=1 and 2, uniform) histograms, ``graycomatrix`` (distances 1, 2; 4 angles;
+  ``local_binary_pattern`` (P=8 at the default set's radii, uniform) histograms, ``graycomatrix`` (distances 1, 2; 4 angles;
   16 levels) + 5 ``graycoprops`` (with ``--nuclear`` also the nuclear morphometry of ``NuclearFeatures``, per patch);
 * ours: ``helpers.features.extract_features_from_paths`` — what ``python -m helpers features`` runs.
 
@@ -32,7 +32,7 @@ def naive_features(path: str, nuclear: bool = False) -> np.ndarray:
     from PIL import Image
     from skimage import color, feature, filters, measure, util
 
-    from helpers.features import ANGLES
+    from helpers.features import ANGLES, LBPHistogram
 
     patch = np.full((50, 50, 3), 255, dtype=np.uint8)
     with Image.open(path) as im:
@@ -43,7 +43,7 @@ def naive_features(path: str, nuclear: bool = False) -> np.ndarray:
     hed = color.rgb2hed(patch).reshape(-1, 3)
     parts.append(np.stack([hed.mean(0), hed.std(0)], axis=1).ravel())
     gray = util.img_as_ubyte(color.rgb2gray(patch))
-    for radius in (1, 2):
+    for radius in LBPHistogram().radii:  # the default set's radii
         lbp = feature.local_binary_pattern(gray, 8, radius, "uniform")
         parts.append(np.histogram(lbp, bins=10, range=(0, 10))[0] / lbp.size)
     glcm = feature.graycomatrix(gray // 16, (1, 2), ANGLES, 16, symmetric=True, normed=True)

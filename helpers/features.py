@@ -5,7 +5,7 @@ Each family is a scikit-learn transformer (``fit`` learns nothing; ``transform``
 HSV), ``hed`` :class:`HEDStats` (``rgb2hed``), ``lbp`` :class:`LBPHistogram` (``local_binary_pattern``), ``glcm``
 :class:`GLCMFeatures` (``graycomatrix`` + ``graycoprops``), ``hog`` :class:`HOGFeatures` (``hog``) and ``nuclear``
 :class:`NuclearFeatures` (``rgb2hed``, a threshold, ``label``, ``regionprops_table``). :func:`default_features` joins
-colour, H&E, LBP and GLCM in a ``FeatureUnion`` (84 columns ``"<family>__<feature>"``); :func:`feature_families`
+colour, H&E, LBP and GLCM in a ``FeatureUnion`` (74 columns ``"<family>__<feature>"``); :func:`feature_families`
 maps columns to families; :func:`extract_features` computes a matrix in parallel, cached with ``joblib.Memory``;
 ``python -m helpers features`` (:func:`main`) streams PNG files.
 """
@@ -110,9 +110,11 @@ class LBPHistogram(_PatchTransformer):
 
     ``radii`` : tuple of float, circle radii ``R`` in pixels; ``n_points`` : int, neighbours ``P`` per circle.
     Output: ``(P + 2) * len(radii)`` fractions ``r1_00 .. r1_09, r2_00 ..`` (uniform codes ``0 .. P + 1``).
+    Each radius is one ``local_binary_pattern`` call per patch, the most expensive step of the default set; a second
+    radius (2) did not change patient-grouped CV accuracy (benchmarks/bench_feature_sets.py --question lbp).
     """
 
-    def __init__(self, radii=(1, 2), n_points=8):
+    def __init__(self, radii=(1,), n_points=8):
         self.radii = radii
         self.n_points = n_points
 
@@ -200,7 +202,7 @@ class NuclearFeatures(_PatchTransformer):
     ----------
     threshold : float or "otsu"
         Smoothed haematoxylin density above which a pixel is in an object (``rgb2hed`` units; 0.03 won a grouped CV
-        on development patients, benchmarks/bench_nuclear.py), or ``"otsu"``: Otsu's threshold of each patch.
+        on development patients, benchmarks/bench_feature_sets.py), or ``"otsu"``: Otsu's threshold of each patch.
     sigma, min_area : float, int
         Gaussian smoothing (pixels; 0: none) before thresholding; smallest object kept (pixels).
 
@@ -247,8 +249,8 @@ class NuclearFeatures(_PatchTransformer):
 
 
 def default_features(*, nuclear=False, n_jobs=None) -> FeatureUnion:
-    """The default feature set: a ``FeatureUnion`` with steps ``color`` (HSV, 16 bins), ``hed``, ``lbp`` (radii 1,
-    2) and ``glcm`` (distances 1, 2; 16 levels): 84 columns named ``"<family>__<feature>"``, e.g. ``"lbp__r2_04"``.
+    """The default feature set: a ``FeatureUnion`` with steps ``color`` (HSV, 16 bins), ``hed``, ``lbp`` (radius 1,
+    8 points) and ``glcm`` (distances 1, 2; 16 levels): 74 columns ``"<family>__<feature>"``, e.g. ``"lbp__r1_04"``.
 
     ``nuclear=True`` adds the step ``nuclear`` (:class:`NuclearFeatures`, 8 columns, slower). ``n_jobs`` is
     ``FeatureUnion``'s (one family per worker); :func:`extract_features` parallelises over patches instead.
@@ -259,7 +261,7 @@ def default_features(*, nuclear=False, n_jobs=None) -> FeatureUnion:
 
 
 def feature_families(names) -> np.ndarray:
-    """Family of each feature column, ``"lbp__r2_04"`` → ``"lbp"``: ndarray of str, shape ``(n_features,)``.
+    """Family of each feature column, ``"lbp__r1_04"`` → ``"lbp"``: ndarray of str, shape ``(n_features,)``.
 
     ``names``: column names ``"<family>__<feature>"`` (as ``default_features().get_feature_names_out()``), or the
     fitted ``FeatureUnion`` itself.

@@ -76,9 +76,9 @@ def test_default_union_names_families_and_pipeline(patches):
     union = F.default_features()
     X = union.fit_transform(patches)
     names = union.get_feature_names_out()
-    assert X.shape == (len(patches), 84) and len(names) == 84
+    assert X.shape == (len(patches), 74) and len(names) == 74
     fams = F.feature_families(names)
-    assert dict(zip(*np.unique(fams, return_counts=True))) == {"color": 48, "glcm": 10, "hed": 6, "lbp": 20}
+    assert dict(zip(*np.unique(fams, return_counts=True))) == {"color": 48, "glcm": 10, "hed": 6, "lbp": 10}
     assert list(F.feature_families(union)) == list(fams)
     # each step of the union equals the family on its own
     np.testing.assert_array_equal(X[:, fams == "lbp"], F.LBPHistogram().fit_transform(patches))
@@ -204,7 +204,7 @@ def test_cli_streams_folder_to_npz(idc_root, tmp_path, capsys):
                    "--no-progress"]) == 0
     z = np.load(out)
     table = index_idc(idc_root)
-    assert z["X"].shape == (len(table), 84) and list(z["patients"]) == list(table["patient"])
+    assert z["X"].shape == (len(table), 74) and list(z["patients"]) == list(table["patient"])
     images, _ = read_patches(table["path"], progress=False)
     np.testing.assert_allclose(z["X"], F.default_features().fit_transform(images), rtol=1e-6)
     assert "patches" in capsys.readouterr().out
