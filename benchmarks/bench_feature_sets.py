@@ -6,7 +6,7 @@ seed 0) with StandardScaler → RBF SVC (balanced class weights), and compared w
 paired t-test (``helpers.evaluation.compare_to_baseline``). The extraction time of each block is measured in the same
 run (decoded patches, 2 workers).
 
-- ``--question nuclear``: the 84 default features vs default + ``NuclearFeatures`` at several thresholds.
+- ``--question nuclear``: the default features (74) vs default + ``NuclearFeatures`` at several thresholds.
 - ``--question lbp``: local binary patterns at radii 1 and 2 (the set before issue 10's scale goal) vs one radius,
   the rest of the default set unchanged.
 

@@ -290,9 +290,24 @@ def _in_chunks(function, fitted, items, n_jobs, chunk_size, progress):
     return X, np.asarray(fitted.get_feature_names_out(), dtype=str)
 
 
-def _compute(images, transformer, n_jobs, progress):
+def _compute(images, transformer, n_jobs, progress, code=None):
     fitted = clone(transformer).fit(images)  # the caller's transformer is left untouched
     return _in_chunks(fitted.transform, fitted, images, n_jobs, 512, progress)
+
+
+def _source_code(transformer) -> list[str]:
+    """Source of this module and of the transformer's other classes (steps included), for the cache key: joblib
+    pickles a class by its name, so without it an edited ``transform`` would silently return the old features."""
+    import inspect
+    steps = [transformer] + [t for _, t in getattr(transformer, "transformer_list", [])]
+    classes = {c for t in steps for c in type(t).__mro__ if not c.__module__.startswith(("sklearn", "builtins"))}
+    code = [Path(__file__).read_text(encoding="utf-8")]
+    for cls in sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}"):
+        try:
+            code.append(inspect.getsource(cls))
+        except (OSError, TypeError):  # e.g. a class typed in an interactive session: its name only
+            code.append(f"{cls.__module__}.{cls.__qualname__}")
+    return code
 
 
 def extract_features(images, transformer=None, *, n_jobs=2, cache=True, progress=True):
@@ -306,8 +321,8 @@ def extract_features(images, transformer=None, *, n_jobs=2, cache=True, progress
     n_jobs, progress : int, bool
         joblib workers (``-1``: all cores); progress bar.
     cache : bool
-        Keep the result in a ``joblib.Memory`` under ``$HISTO_CACHE_DIR/features``, keyed by the pixels and the
-        transformer (class and parameters): the same call again loads it at once.
+        Keep the result in a ``joblib.Memory`` under ``$HISTO_CACHE_DIR/features``, keyed by the pixels, the
+        transformer (class and parameters) and its source code: the same call again loads it at once.
 
     Returns
     -------
@@ -319,7 +334,8 @@ def extract_features(images, transformer=None, *, n_jobs=2, cache=True, progress
     if not cache:
         return _compute(images, transformer, n_jobs, progress)
     from .data import cache_dir
-    return Memory(cache_dir("features"), verbose=0).cache(_compute, ignore=["n_jobs", "progress"])(images, transformer, n_jobs, progress)
+    cached = Memory(cache_dir("features"), verbose=0).cache(_compute, ignore=["n_jobs", "progress"])
+    return cached(images, transformer, n_jobs, progress, code=_source_code(transformer))
 
 
 def _features_of_files(transformer, paths):

@@ -186,6 +186,25 @@ def test_extract_features_cache_hit_and_miss(patches):
     assert CountingLBP.calls[0] == n_computed
 
 
+def test_extract_features_cache_notices_edited_code(patches, tmp_path, monkeypatch):
+    """Same class name, same parameters, different transform code: recomputed, not the stale cached result."""
+    import importlib
+    import sys
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = tmp_path / "edited_features.py"
+    code = "from helpers.features import HEDStats\nclass Scaled(HEDStats):\n    def _features(self, X):\n" \
+           "        return super()._features(X) * {}\n"
+    module.write_text(code.format(1))
+    import edited_features
+    X1, _ = F.extract_features(patches, edited_features.Scaled(), n_jobs=1, progress=False)
+    module.write_text(code.format(2) + "# edited\n")  # another size: the import system sees a new file
+    importlib.reload(edited_features)
+    X2, _ = F.extract_features(patches, edited_features.Scaled(), n_jobs=1, progress=False)
+    np.testing.assert_allclose(X2, 2 * X1, rtol=1e-6)
+    sys.modules.pop("edited_features")
+
+
 def test_extract_features_parallel_equals_direct_and_leaves_caller_untouched(patches):
     union = F.default_features()
     before = clone(union).get_params()
