@@ -295,19 +295,22 @@ def _compute(images, transformer, n_jobs, progress, code=None):
     return _in_chunks(fitted.transform, fitted, images, n_jobs, 512, progress)
 
 
-def _source_code(transformer) -> list[str]:
-    """Source of this module and of the transformer's other classes (steps included), for the cache key: joblib
-    pickles a class by its name, so without it an edited ``transform`` would silently return the old features."""
+def _source_code(transformer) -> dict[str, str]:
+    """Source of the modules defining the transformer's classes and those of every estimator nested in it (union
+    steps, pipeline steps, wrapped estimators), for the cache key: joblib pickles a class by its name, so without it
+    an edited ``transform`` (or a module function it calls) would silently return the old features."""
     import inspect
-    steps = [transformer] + [t for _, t in getattr(transformer, "transformer_list", [])]
-    classes = {c for t in steps for c in type(t).__mro__ if not c.__module__.startswith(("sklearn", "builtins"))}
-    code = [Path(__file__).read_text(encoding="utf-8")]
-    for cls in sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}"):
-        try:
-            code.append(inspect.getsource(cls))
-        except (OSError, TypeError):  # e.g. a class typed in an interactive session: its name only
-            code.append(f"{cls.__module__}.{cls.__qualname__}")
-    return code
+    import sys
+    estimators = [transformer] + [v for v in transformer.get_params(deep=True).values() if hasattr(v, "get_params")]
+    code = {}
+    for cls in {c for e in estimators for c in type(e).__mro__}:
+        if cls.__module__.startswith(("sklearn", "builtins")) or cls.__module__ in code:
+            continue
+        try:  # the whole module: helper functions of the class count too
+            code[cls.__module__] = inspect.getsource(sys.modules[cls.__module__])
+        except (OSError, TypeError, KeyError):  # e.g. a class typed in an interactive session: its name only
+            code[f"{cls.__module__}.{cls.__qualname__}"] = cls.__qualname__
+    return dict(sorted(code.items()))
 
 
 def extract_features(images, transformer=None, *, n_jobs=2, cache=True, progress=True):

@@ -10,6 +10,7 @@ from skimage import color, feature, util
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from helpers import features as F
 
@@ -202,6 +203,15 @@ def test_extract_features_cache_notices_edited_code(patches, tmp_path, monkeypat
     importlib.reload(edited_features)
     X2, _ = F.extract_features(patches, edited_features.Scaled(), n_jobs=1, progress=False)
     np.testing.assert_allclose(X2, 2 * X1, rtol=1e-6)
+    # nested in a pipeline: the step's code counts too
+    nested = make_pipeline(edited_features.Scaled(), FunctionTransformer(feature_names_out="one-to-one"))
+    X3, _ = F.extract_features(patches, nested, n_jobs=1, progress=False)
+    module.write_text(code.format(3) + "# edited again\n")
+    importlib.reload(edited_features)
+    nested = make_pipeline(edited_features.Scaled(), FunctionTransformer(feature_names_out="one-to-one"))
+    X4, _ = F.extract_features(patches, nested, n_jobs=1, progress=False)
+    np.testing.assert_allclose(X3, X2, rtol=1e-6)
+    np.testing.assert_allclose(X4, 3 * X1, rtol=1e-6)
     sys.modules.pop("edited_features")
 
 
