@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import sys
 from pathlib import Path
 
@@ -13,18 +12,6 @@ def idc_dir() -> Path:
     if not path or not Path(path).is_dir():
         sys.exit("Set HISTO_IDC_DIR to the shared IDC sample (e.g. /work/shared/data/idc).")
     return Path(path)
-
-
-def peak_rss_mb(children: bool = False) -> float:
-    """Peak resident memory (MB) of this process, or the largest of its finished children."""
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    return resource.getrusage(who).ru_maxrss / 1024
-
-
-def cpu_seconds(children: bool = False) -> float:
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    r = resource.getrusage(who)
-    return r.ru_utime + r.ru_stime
 
 
 def load_average() -> str:

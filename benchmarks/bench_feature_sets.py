@@ -43,9 +43,10 @@ def blocks_and_variants(question, thresholds):
             blocks[f"nuclear t={t}"] = one("nuclear", NuclearFeatures(threshold=t if t == "otsu" else float(t)))
             variants[f"default + nuclear t={t}"] = base + [f"nuclear t={t}"]
         return blocks, variants
-    for radii in [(1, 2), (1,), (2,)]:
-        blocks[f"lbp r={radii}"] = one("lbp", LBPHistogram(radii=radii))
-    variants = {f"lbp radii {r}": ["color", "hed", f"lbp r={r}", "glcm"] for r in [(1, 2), (1,), (2,)]}
+    for r in (1, 2):  # LBPHistogram(radii=(1, 2)) is the radius-1 histogram followed by the radius-2 one
+        blocks[f"lbp r={r}"] = one("lbp", LBPHistogram(radii=(r,)))
+    variants = {"lbp radii (1, 2)": ["color", "hed", "lbp r=1", "lbp r=2", "glcm"],
+                "lbp radii (1,)": ["color", "hed", "lbp r=1", "glcm"], "lbp radii (2,)": ["color", "hed", "lbp r=2", "glcm"]}
     return blocks, variants
 
 
@@ -57,7 +58,7 @@ def main():
     from helpers.data import index_idc, read_patches
     from helpers.evaluation import compare_to_baseline, cv_scores
     from helpers.features import extract_features
-    from helpers.splits import patient_cv, published_split
+    from helpers.splits import development_test_split, patient_cv
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--question", choices=["nuclear", "lbp"], required=True)
@@ -66,8 +67,7 @@ def main():
     args = p.parse_args()
 
     table = index_idc(idc_dir())
-    test = set(published_split()["test"])
-    dev = table[~table["patient"].isin(test)].reset_index(drop=True)
+    dev = table[development_test_split(table)[0]].reset_index(drop=True)
     print(f"{len(dev):,} patches of {dev['patient'].nunique()} development patients "
           f"({len(table) - len(dev):,} patches of test patients left out); load average {load_average()}")
     images, ok = read_patches(dev["path"], progress=False)

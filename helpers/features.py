@@ -39,7 +39,7 @@ def check_images(X) -> np.ndarray:
     X = np.asarray(X)
     if X.ndim != 4 or X.shape[-1] != 3:
         hint = " (one patch: pass patch[None])" if X.ndim == 3 and X.shape[-1] == 3 else ""
-        raise ValueError(f"expected RGB patches of shape (n, height, width, 3); got shape {X.shape}{hint}")
+        raise ValueError(f"expected a batch of RGB patches of shape (n, height, width, 3); got shape {X.shape}{hint}")
     if X.dtype != np.uint8:
         raise ValueError(f"expected uint8 patches (values 0-255); got dtype {X.dtype}. Convert float images in "
                          "[0, 1] with skimage.util.img_as_ubyte(images).")

@@ -56,7 +56,7 @@ def run_baseline(train_dir, test_dir, *, max_per_patient=200, max_train=20_000, 
     The SVM sees at most ``max_per_patient`` patches per patient (``max_train`` in all, seeded), the slide context is
     chosen by patient-grouped 5-fold CV on the training patients. Returns a dict: :data:`METRICS` with context, the
     same under ``patch_only`` (threshold 0), ``context``, counts, seconds. Raises :class:`helpers.DataError`."""
-    t0, train, test = time.perf_counter(), index_idc(train_dir), index_idc(test_dir)
+    t0, train, test = time.perf_counter(), index_idc(train_dir, read_sizes=False), index_idc(test_dir, read_sizes=False)
     if overlap := sorted(set(train["patient"]) & set(test["patient"])):
         raise DataError(f"{len(overlap)} patient(s) are in both folders (e.g. {overlap[:5]}): test on other patients")
     if train["label"].nunique() < 2:

@@ -153,7 +153,7 @@ def prepare_idc(source=None, out=None, *, download: bool = False, max_patches: i
     dict
         The manifest (also ``out/manifest.json``): counts, complete slides, corrupt files skipped, SHA-256 sums."""
     src, out = _paths("idc", source, out, download, timeout, progress, log)
-    table = index_idc(src, on_mismatch=on_mismatch)
+    table = index_idc(src, on_mismatch=on_mismatch, read_sizes=False)  # every file is decoded below anyway
     sizes = table.groupby("patient").size()
     if complete_slides is None:  # the known complete slides, in order, while they fit in half the budget
         complete_slides = []

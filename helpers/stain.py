@@ -9,20 +9,12 @@ import numpy as np
 from skimage.color import hed_from_rgb, rgb2hed, rgb_from_hed
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .features import check_images
+
 __all__ = ["optical_density", "od_to_rgb", "tissue_mask", "stain_means", "rgb_to_lalphabeta", "lalphabeta_to_rgb",
            "lab_stats", "ReinhardNormalizer", "macenko_stain_matrix", "MacenkoNormalizer", "hed_shift", "hed_jitter"]
 
 _CHUNK = 512  # images at a time: float temporaries stay small
-
-
-def _check_images(images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"expected a batch of RGB images (n, H, W, 3), got shape {images.shape}; "
-                         "for one image pass image[None]")
-    if images.dtype != np.uint8:
-        raise ValueError(f"expected uint8 images, got {images.dtype}: convert with skimage.util.img_as_ubyte")
-    return images
 
 
 def _units(groups, n: int) -> np.ndarray:
@@ -49,13 +41,13 @@ def od_to_rgb(od) -> np.ndarray:
 def tissue_mask(images, od_threshold: float = 0.15) -> np.ndarray:
     """Bool (n, H, W): stained pixels of uint8 images (n, H, W, 3), optical density above ``od_threshold`` in some
     channel (glass and the white padding of edge patches are excluded)."""
-    return (_check_images(images) < 255.0 * np.exp(-od_threshold)).any(axis=-1)  # OD > t  <=>  I < 255 exp(-t)
+    return (check_images(images) < 255.0 * np.exp(-od_threshold)).any(axis=-1)  # OD > t  <=>  I < 255 exp(-t)
 
 
 def stain_means(images, *, od_threshold: float = 0.15, min_pixels: int = 50) -> np.ndarray:
     """Mean H, E and DAB amount (``skimage.color.rgb2hed``) of the tissue pixels of uint8 images (n, H, W, 3): float
     (n, 3), NaN rows for images with fewer than ``min_pixels`` of them. On H&E, DAB is what H and E do not explain."""
-    images = _check_images(images)
+    images = check_images(images)
     out = np.full((len(images), 3), np.nan)
     for s in range(0, len(images), _CHUNK):
         batch = images[s:s + _CHUNK]
@@ -89,7 +81,7 @@ def lab_stats(images, groups=None, *, od_threshold: float = 0.15, min_pixels: in
     """Mean and std (float (k, 3)) of l, alpha, beta over the tissue pixels of each image (uint8 (n, H, W, 3)), or
     of each group's images when ``groups`` (n,) is given (rows in ``np.unique`` order). ``mask``: bool (n, H, W)
     pixels to use (default :func:`tissue_mask`); a unit with fewer than ``min_pixels`` of them uses all its pixels."""
-    images = _check_images(images)
+    images = check_images(images)
     units = _units(groups, len(images))
     mask = tissue_mask(images, od_threshold) if mask is None else np.array(mask, dtype=bool)
     k = units.max() + 1 if len(units) else 0
@@ -124,7 +116,7 @@ class ReinhardNormalizer(TransformerMixin, BaseEstimator):
         """Normalise uint8 images (n, H, W, 3) -> uint8 (n, H, W, 3); ``groups``: (n,) patient ids (recommended)."""
         if not hasattr(self, "target_mean_"):
             raise RuntimeError("ReinhardNormalizer is not fitted: call fit(reference_images, groups=...) first")
-        X = _check_images(X)
+        X = check_images(X)
         units, mask = _units(groups, len(X)), tissue_mask(X, self.od_threshold)
         mean, std = lab_stats(X, groups, min_pixels=self.min_pixels, mask=mask)
         scale = self.target_std_ / np.maximum(std, 1e-6)
@@ -195,7 +187,7 @@ class MacenkoNormalizer(TransformerMixin, BaseEstimator):
         return od, tissue, stains, top
 
     def fit(self, X, y=None):
-        _, _, stains, top = self._estimate(_check_images(X), np.random.default_rng(self.random_state))
+        _, _, stains, top = self._estimate(check_images(X), np.random.default_rng(self.random_state))
         if stains is None:
             raise ValueError("cannot estimate the target stains: the reference images hold too little stained "
                              "tissue; fit on more (or other) images")
@@ -206,7 +198,7 @@ class MacenkoNormalizer(TransformerMixin, BaseEstimator):
         """Normalise uint8 images (n, H, W, 3) -> uint8 (n, H, W, 3); ``groups``: (n,) patient ids (recommended)."""
         if not hasattr(self, "stains_"):
             raise RuntimeError("MacenkoNormalizer is not fitted: call fit(reference_images) first")
-        X = _check_images(X)
+        X = check_images(X)
         units, out = _units(groups, len(X)), X.copy()
         self.fallback_ = np.zeros(len(X), dtype=bool)
         rng = np.random.default_rng(self.random_state)
@@ -231,7 +223,7 @@ def hed_shift(images, scale=(1.0, 1.0, 1.0), bias=(0.0, 0.0, 0.0)) -> np.ndarray
     ``scale``, ``bias``: (3,) for every image or (n, 3) one row per image; ``bias`` (optical density) is added to
     stained pixels only. ``scale=(1.3, 0.8, 1)`` mimics a lab with darker nuclei and paler cytoplasm.
     """
-    images = _check_images(images)
+    images = check_images(images)
     a, b = (np.broadcast_to(np.asarray(v, dtype=np.float64), (len(images), 3)) for v in (scale, bias))
     out = np.empty_like(images)
     for s in range(0, len(images), _CHUNK):
@@ -246,5 +238,5 @@ def hed_jitter(images, *, sigma: float = 0.05, bias: float = 0.02, random_state=
     """Random stain variation for **training images only**, uint8 (n, H, W, 3) -> uint8 (n, H, W, 3): per image and
     stain ``amount * a + b`` (:func:`hed_shift`), ``a ~ U(1 - sigma, 1 + sigma)``, ``b ~ U(-bias, bias)``, drawn
     with ``random_state`` (int or ``numpy.random.Generator``)."""
-    n, rng = len(_check_images(images)), np.random.default_rng(random_state)
+    n, rng = len(check_images(images)), np.random.default_rng(random_state)
     return hed_shift(images, rng.uniform(1 - sigma, 1 + sigma, size=(n, 3)), rng.uniform(-bias, bias, size=(n, 3)))
