@@ -298,17 +298,26 @@ def index_kather(root) -> pd.DataFrame:
 
 
 def sample_patches(table: pd.DataFrame, *, max_patches: int | None = None, max_per_patient: int | None = None,
-                   random_state: int = 0, group: str = "patient") -> pd.DataFrame:
+                   random_state: int = 0, group: str = "patient", whole=()) -> pd.DataFrame:
     """Patient-stratified subsample: many patients, each with its own class mix.
 
     Each patient (``group`` column) keeps ``min(n, max_per_patient)`` patches; then, if more than ``max_patches``
     remain, each keeps ``min(n, c)`` with ``c`` the largest common cap that fits (the last few places go to
-    patients drawn at random). Inside a patient the classes keep their proportions.
+    patients drawn at random). Inside a patient the classes keep their proportions. Patients in ``whole`` (e.g.
+    :data:`COMPLETE_SLIDES`) keep every patch; the others share what is left of ``max_patches``.
 
     Returns
     -------
     DataFrame
         The chosen rows of ``table``, in table order (index reset, ``attrs`` kept)."""
+    kept = table[group].isin([str(p) for p in whole]).to_numpy()
+    if kept.any():  # the other patients share what is left; rows stay in table order
+        rest = sample_patches(table[~kept].assign(_row=np.flatnonzero(~kept)), max_per_patient=max_per_patient,
+                              max_patches=None if max_patches is None else max(max_patches - kept.sum(), 0),
+                              random_state=random_state, group=group)
+        out = table.iloc[np.sort(np.concatenate([np.flatnonzero(kept), rest["_row"]]))].reset_index(drop=True)
+        out.attrs = dict(table.attrs)
+        return out
     rng = np.random.default_rng(random_state)
     key = rng.random(len(table))
     quota = table.groupby(group, sort=True).size().clip(upper=max_per_patient)
@@ -467,7 +476,7 @@ def _finish(table: pd.DataFrame, full: pd.DataFrame, loc: Location, size: int, o
 
 
 def load_idc(path=None, *, max_patches: int | None = None, max_per_patient: int | None = None, patients=None,
-             random_state: int = 0, on_small: str = "pad", on_mismatch: str = "raise",
+             whole=(), random_state: int = 0, on_small: str = "pad", on_mismatch: str = "raise",
              progress: bool = True) -> PatchData:
     """Find, index, subsample and decode IDC patches (decoded arrays cached on disk; never downloads).
 
@@ -477,6 +486,8 @@ def load_idc(path=None, *, max_patches: int | None = None, max_per_patient: int 
         IDC folder; default: see :func:`find_data`.
     max_patches, max_per_patient, random_state : int, optional
         Patient-stratified subsample, see :func:`sample_patches`.
+    whole : sequence of str, optional
+        Patients kept whole by the subsample (e.g. :data:`COMPLETE_SLIDES`, to rebuild their slides).
     patients : sequence of str, optional
         Keep only these patient ids (before subsampling).
     on_small : {"pad", "drop"}
@@ -503,7 +514,7 @@ def load_idc(path=None, *, max_patches: int | None = None, max_per_patient: int 
         raise DataError(f"None of the patients {[str(p) for p in patients][:5]} are in {loc.root} "
                         f"({n_patients} patients there, e.g. {', '.join(full['patient'].unique()[:5])}).")
     table = sample_patches(table, max_patches=max_patches, max_per_patient=max_per_patient,
-                           random_state=random_state)
+                           random_state=random_state, whole=whole)
     return _finish(table, full, loc, PATCH_SIZE, on_small, progress, "patient", IDC_CLASSES)
 
 

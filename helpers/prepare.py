@@ -165,10 +165,8 @@ def prepare_idc(source=None, out=None, *, download: bool = False, max_patches: i
     if missing:
         raise DataError(f"Complete slide(s) {', '.join(missing)} not in {src}; leave them out of "
                         f"--complete-slides (patients there include {', '.join(sizes.index[:8])}).")
-    whole = table["patient"].isin(complete_slides)
-    rest = sample_patches(table[~whole], max_patches=max(max_patches - int(whole.sum()), 0),
-                          random_state=random_state)
-    chosen = [*table[whole].itertuples(index=False), *rest.itertuples(index=False)]
+    chosen = list(sample_patches(table, max_patches=max_patches, random_state=random_state,
+                                 whole=complete_slides).itertuples(index=False))
     rows = [(r.path, f"{r.patient}/{r.label}/{Path(r.path).name}") for r in chosen]
     manifest = {"dataset": "idc", "source": str(src), "max_patches": max_patches, "random_state": random_state,
                 "complete_slides": complete_slides, "n_source_patches": len(table),

@@ -113,6 +113,19 @@ def test_sample_patches_keeps_patients_and_their_class_mix(real_idc):
     assert capped.groupby("patient").size().max() == 2
 
 
+def test_sample_patches_keeps_whole_patients_whole(real_idc):
+    table = D.index_idc(real_idc, read_sizes=False)
+    sizes = table.groupby("patient").size()
+    big = list(sizes.nlargest(2).index)
+    sub = D.sample_patches(table, max_patches=int(sizes[big].sum()) + 50, whole=big, random_state=0)
+    assert len(sub) == sizes[big].sum() + 50
+    assert (sub.groupby("patient").size()[big] == sizes[big]).all()  # every patch of the whole patients
+    rows = table.reset_index().set_index("path").loc[sub["path"], "index"].to_numpy()
+    assert (np.diff(rows) > 0).all()  # in table order
+    only = D.sample_patches(table, max_patches=10, whole=big)  # no room left: the whole patients only
+    assert set(only["patient"]) == set(big)
+
+
 def test_bundled_sample_is_what_its_readme_says():
     manifest = json.loads((ROOT / "data" / "sample" / "idc" / "manifest.json").read_text())
     table = D.index_idc(ROOT / "data" / "sample" / "idc")
