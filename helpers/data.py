@@ -154,9 +154,9 @@ def find_data(name: str, path=None) -> Location:
         return Location(root, "env", f"{s['env']}={root}")
     base = data_dir()
     found = _prepared(name, base) if base is not None else None
-    if found or _kagglehub_cached(name):
-        return found or Location(_kagglehub_cached(name), "kagglehub",
-                                 f"kagglehub cache of {s['kaggle']} version {s['kaggle_version']}")
+    cached = None if found else _kagglehub_cached(name)
+    if found or cached:
+        return found or Location(cached, "kagglehub", f"kagglehub cache of {s['kaggle']} version {s['kaggle_version']}")
     if base is not None and (base / s["sample"]).is_dir():
         m = _manifest(base / s["sample"]) or {}
         n, p = (f"{m[k]:,}" if isinstance(m.get(k), int) else "?" for k in ("n_patches", "n_patients"))
@@ -536,7 +536,6 @@ def load_kather(path=None, *, max_per_class: int | None = None, random_state: in
         ``groups`` str (n,) source image of each tile, ``table``."""
     loc = find_data("kather", path)
     full = index_kather(loc.root)
-    table = full if max_per_class is None else sample_patches(
-        full.assign(_c=full["label"]), max_per_patient=max_per_class, random_state=random_state,
-        group="_c").drop(columns="_c")
+    table = full if max_per_class is None else sample_patches(  # each class plays the part of a patient
+        full, max_per_patient=max_per_class, random_state=random_state, group="label")
     return _finish(table, full, loc, TILE_SIZE, "pad", progress, "image", KATHER_CLASSES)

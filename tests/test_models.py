@@ -67,6 +67,8 @@ def test_baseline_json_has_reference_and_patch_only_metrics(real_idc, tmp_path, 
     assert result["n_test_patients"] == 1 and result["n_test_patches"] == 610
     assert result["n_train_patches"] <= 40 * 26
     assert result["context"]["sigma"] >= 0
+    assert result["context"]["sigma"] in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # one of choose_slide_context's widths
+    assert isinstance(result["context"]["threshold"], float)
     # well above chance (0.5): 26 training patients x 40 patches and one test slide give 0.70-0.73 patch only,
     # 0.67-0.73 with context on the bundled and the CI samples; a broken model would sit near 0.5
     assert result["patch_only"]["balanced_accuracy"] > 0.6 and result["balanced_accuracy"] > 0.6

@@ -176,6 +176,8 @@ def test_embedding_order_is_seeded_and_input_checked():
     a = plots.plot_embedding(X2, y, random_state=3).axes[0].collections[0].get_offsets()
     b = plots.plot_embedding(X2, y, random_state=3).axes[0].collections[0].get_offsets()
     np.testing.assert_array_equal(a, b)
+    c = plots.plot_embedding(X2, y, random_state=4).axes[0].collections[0].get_offsets()
+    assert not np.array_equal(a, c)  # the seed is used: another seed, another drawing order
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         plots.plot_embedding(np.zeros((5, 3)), np.zeros(5))
     with pytest.raises(ValueError, match="one per point"):
